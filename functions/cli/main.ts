@@ -1,0 +1,15 @@
+import { Command } from 'commander';
+import { commands } from './commands';
+import { reportError } from './output';
+
+/** `ekm-pipeline`: one CLI for every capability; each command registers itself in ./commands. */
+const program = new Command('ekm-pipeline')
+  .description('EKM Push data and billing backbone: lake ingest, trigger sync, edge ingest, local EKM cloud')
+  .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({ outputError: (str, write) => write(str) });
+
+for (const register of commands) register(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.exitCode = reportError(error);
+});

@@ -1,0 +1,7 @@
+import type { DemoStage } from './demo-context';
+
+/**
+ * `npm start` runs these in order. Each capability adds its stage here (one line), in data-flow
+ * order: local stack → EKM cloud → lake → triggers → edge.
+ */
+export const demoStages: DemoStage[] = [];

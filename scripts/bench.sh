@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `npm run bench`: every capability's benchmark, run on demand (never as a timed test).
+# Each bench/*.bench.ts prints its own figures; pass a name to run one: npm run bench -- lake
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TZ=UTC
+filter="${1:-}"
+for file in bench/*.bench.ts; do
+  [[ -e "$file" ]] || continue
+  [[ -z "$filter" || "$file" == *"$filter"* ]] || continue
+  echo "=== $file"
+  node --expose-gc --import tsx "$file"
+done
+if [[ -z "$filter" || "$filter" == edge ]]; then
+  echo "=== edge-collector"
+  npm run bench --workspace edge-collector
+fi

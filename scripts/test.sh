@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The README's test command: type-check, lint, then every jest test (root and edge workspaces).
+# Integration tests start their own local services (EKM cloud, S3, DynamoDB Local, pty bus).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TZ=UTC
+npx tsc --noEmit -p tsconfig.json
+npx tsc --noEmit -p edge-collector/tsconfig.json
+npx biome check --diagnostic-level=error .
+npx jest --ci "$@"
