@@ -1,0 +1,23 @@
+/**
+ * Environment variable names shared by the Lambda handlers (functions/config/env.ts reads them)
+ * and the CDK app (lib/ sets them), so the two can never drift apart.
+ */
+export const ENV = {
+  /** JSON array: [{ "alias": "demo", "secretArn": "arn:...", "tokenSecretArn"?: "arn:...", "timezone"?: "America/New_York" }] */
+  EKM_KEYS_JSON: 'EKM_KEYS_JSON',
+  EKM_REALTIME_URL: 'EKM_REALTIME_URL',
+  EKM_SUMMARY_URL: 'EKM_SUMMARY_URL',
+  EKM_ACCOUNT_URL: 'EKM_ACCOUNT_URL',
+  EKM_TRIGGER_URL: 'EKM_TRIGGER_URL',
+  LAKE_BUCKET: 'LAKE_BUCKET',
+  LAKE_PREFIX: 'LAKE_PREFIX',
+  STATE_TABLE: 'STATE_TABLE',
+  /** s3://bucket/key of the desired trigger file the drift check compares against. */
+  TRIGGERS_FILE_URI: 'TRIGGERS_FILE_URI',
+  /** Comma-separated gateway macs whose drift is applied automatically. */
+  DRIFT_AUTO_APPLY_GATEWAYS: 'DRIFT_AUTO_APPLY_GATEWAYS',
+  /** JSON array: [{ "id": "site-1", "tokenSecretArn": "arn:...", "meters": ["000350000900"] }] */
+  EDGE_GATEWAYS_JSON: 'EDGE_GATEWAYS_JSON',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
