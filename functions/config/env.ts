@@ -37,13 +37,13 @@ function jsonEnv(env: Env, name: string): unknown {
 export function projectConfigFromEnv(env: Env): ProjectConfig {
   const keys = (jsonEnv(env, ENV.EKM_KEYS_JSON) ?? []) as {
     alias: string;
-    secretArn: string;
-    tokenSecretArn?: string;
+    secretId: string;
+    tokenSecretId?: string;
     timezone?: string;
   }[];
-  if (!Array.isArray(keys)) throw new ValidationError(ENV.EKM_KEYS_JSON, 'must be a JSON array of {alias, secretArn}');
+  if (!Array.isArray(keys)) throw new ValidationError(ENV.EKM_KEYS_JSON, 'must be a JSON array of {alias, secretId}');
   const edge = jsonEnv(env, ENV.EDGE_GATEWAYS_JSON) as
-    | { id: string; tokenSecretArn: string; meters: string[] }[]
+    | { id: string; tokenSecretId: string; meters: string[] }[]
     | undefined;
   const bucket = optionalEnv(env, ENV.LAKE_BUCKET);
   const table = optionalEnv(env, ENV.STATE_TABLE);
@@ -57,8 +57,8 @@ export function projectConfigFromEnv(env: Env): ProjectConfig {
     },
     keys: keys.map((k) => ({
       alias: k.alias,
-      secret: { secretsManager: k.secretArn },
-      ...(k.tokenSecretArn ? { token: { secretsManager: k.tokenSecretArn } } : {}),
+      secret: { secretsManager: k.secretId },
+      ...(k.tokenSecretId ? { token: { secretsManager: k.tokenSecretId } } : {}),
       ...(k.timezone ? { timezone: k.timezone } : {}),
     })),
     ...(bucket
@@ -70,7 +70,7 @@ export function projectConfigFromEnv(env: Env): ProjectConfig {
     ...(edge
       ? {
           edge: {
-            gateways: edge.map((g) => ({ id: g.id, token: { secretsManager: g.tokenSecretArn }, meters: g.meters })),
+            gateways: edge.map((g) => ({ id: g.id, token: { secretsManager: g.tokenSecretId }, meters: g.meters })),
           },
         }
       : {}),
