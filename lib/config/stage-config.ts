@@ -1,0 +1,100 @@
+/**
+ * What one deployment (a "stage") of ekm-pipeline needs to know. Read from CDK context
+ * (`cdk.json` → `ekm-pipeline`, or `-c ekm-pipeline='{"stageName":"prod",...}'`), validated at synth
+ * with messages that quote the bad value, and passed to the stacks as typed props.
+ * Secrets are referenced by Secrets Manager name; their values never pass through CDK.
+ */
+export interface StageKeyConfig {
+  /** Non-secret alias used in logs, object keys and tables. */
+  readonly alias: string;
+  /** Secrets Manager secret name holding the EKM Push key. */
+  readonly secretName: string;
+  /** Secrets Manager secret name holding the Trigger API bearer token. @default - no trigger drift for this key */
+  readonly tokenSecretName?: string;
+  /** IANA zone of the site. @default 'UTC' */
+  readonly timezone?: string;
+}
+
+export interface StageEdgeGateway {
+  readonly id: string;
+  readonly tokenSecretName: string;
+  readonly meters: readonly string[];
+}
+
+export interface StageConfig {
+  readonly stageName: string;
+  readonly keys: readonly StageKeyConfig[];
+  /** Override EKM's API base URLs (e.g. a test double). @default - EKM's public hosts */
+  readonly ekmUrls?: {
+    readonly realtime?: string;
+    readonly summary?: string;
+    readonly account?: string;
+    readonly trigger?: string;
+  };
+  /** Realtime ingest period. EKM keeps 1000 reads per meter (~16 h), so this must stay well below that. @default 10 */
+  readonly realtimeEveryMinutes: number;
+  /** Summary ingest period. @default 60 */
+  readonly summaryEveryMinutes: number;
+  /** Trigger drift check period (only deployed when triggersFileKey is set). @default 60 */
+  readonly driftEveryMinutes: number;
+  /** Object key in the lake bucket of the desired trigger file. @default - no drift check */
+  readonly triggersFileKey?: string;
+  readonly driftAutoApplyGateways: readonly string[];
+  readonly edgeGateways: readonly StageEdgeGateway[];
+  /** Email subscribed to the alarm topic. @default - no subscription */
+  readonly alarmEmail?: string;
+}
+
+const ALIAS = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+function fail(message: string): never {
+  throw new Error(`invalid stage config: ${message}`);
+}
+
+function positiveMinutes(value: unknown, name: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    fail(`${name} must be a whole number of minutes from 1 to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Validate raw context into a StageConfig. */
+export function parseStageConfig(raw: unknown): StageConfig {
+  if (typeof raw !== 'object' || raw === null) fail(`expected an object, got ${JSON.stringify(raw)}`);
+  const r = raw as Record<string, unknown>;
+  const stageName = r.stageName ?? 'dev';
+  if (typeof stageName !== 'string' || !/^[a-z][a-z0-9-]{0,20}$/.test(stageName))
+    fail(`stageName must match [a-z][a-z0-9-]{0,20}, got ${JSON.stringify(stageName)}`);
+  const keys = r.keys ?? [];
+  if (!Array.isArray(keys)) fail(`keys must be a list, got ${JSON.stringify(keys)}`);
+  const seen = new Set<string>();
+  for (const [i, k] of keys.entries()) {
+    const key = k as Partial<StageKeyConfig>;
+    if (typeof key.alias !== 'string' || !ALIAS.test(key.alias))
+      fail(`keys[${i}].alias must match ${ALIAS}, got ${JSON.stringify(key.alias)}`);
+    if (seen.has(key.alias)) fail(`keys[${i}].alias ${JSON.stringify(key.alias)} is used twice`);
+    seen.add(key.alias);
+    if (typeof key.secretName !== 'string' || key.secretName === '')
+      fail(`keys[${i}].secretName must name a Secrets Manager secret, got ${JSON.stringify(key.secretName)}`);
+  }
+  const edgeGateways = (r.edgeGateways ?? []) as StageEdgeGateway[];
+  for (const [i, g] of edgeGateways.entries()) {
+    if (!ALIAS.test(String(g.id))) fail(`edgeGateways[${i}].id must match ${ALIAS}, got ${JSON.stringify(g.id)}`);
+    if (!Array.isArray(g.meters) || g.meters.some((m) => !/^\d{12}$/.test(String(m))))
+      fail(`edgeGateways[${i}].meters must be 12-digit meter ids, got ${JSON.stringify(g.meters)}`);
+  }
+  const realtimeEveryMinutes = positiveMinutes(r.realtimeEveryMinutes, 'realtimeEveryMinutes', 10, 600);
+  return {
+    stageName,
+    keys: keys as StageKeyConfig[],
+    ...(r.ekmUrls ? { ekmUrls: r.ekmUrls as StageConfig['ekmUrls'] } : {}),
+    realtimeEveryMinutes,
+    summaryEveryMinutes: positiveMinutes(r.summaryEveryMinutes, 'summaryEveryMinutes', 60, 1440),
+    driftEveryMinutes: positiveMinutes(r.driftEveryMinutes, 'driftEveryMinutes', 60, 1440),
+    ...(typeof r.triggersFileKey === 'string' ? { triggersFileKey: r.triggersFileKey } : {}),
+    driftAutoApplyGateways: (r.driftAutoApplyGateways ?? []) as string[],
+    edgeGateways,
+    ...(typeof r.alarmEmail === 'string' ? { alarmEmail: r.alarmEmail } : {}),
+  };
+}

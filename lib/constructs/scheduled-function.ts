@@ -1,0 +1,79 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { NodeFunction, type NodeFunctionProps } from './node-function';
+
+export interface ScheduledFunctionProps extends NodeFunctionProps {
+  /** How often EventBridge Scheduler invokes the function. */
+  readonly everyMinutes: number;
+  /** Alarms (errors, dead letters) notify this topic. */
+  readonly alarmTopic: sns.ITopic;
+  /** Event passed to the handler. @default - Scheduler's default (empty) */
+  readonly input?: Record<string, unknown>;
+  /** Async retries after a failed run; safe because every job is idempotent. @default 2 */
+  readonly retryAttempts?: number;
+}
+
+/**
+ * A Lambda on an EventBridge Scheduler rate, with a dead-letter queue for runs that failed after
+ * their retries (and for schedules that could not invoke), and alarms on both errors and dead letters.
+ */
+export class ScheduledFunction extends Construct {
+  readonly function: NodeFunction;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly schedule: scheduler.Schedule;
+
+  constructor(scope: Construct, id: string, props: ScheduledFunctionProps) {
+    super(scope, id);
+    if (!Number.isInteger(props.everyMinutes) || props.everyMinutes < 1) {
+      throw new Error(`everyMinutes must be a whole number >= 1, got ${JSON.stringify(props.everyMinutes)}`);
+    }
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+    });
+    this.function = new NodeFunction(this, 'Function', props);
+    this.function.configureAsyncInvoke({
+      retryAttempts: props.retryAttempts ?? 2,
+      maxEventAge: Duration.hours(1),
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+    });
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(props.everyMinutes)),
+      description: `ekm-pipeline ${props.handler} every ${props.everyMinutes} min`,
+      target: new targets.LambdaInvoke(this.function, {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(1),
+        ...(props.input ? { input: scheduler.ScheduleTargetInput.fromObject(props.input) } : {}),
+      }),
+    });
+    const notify = new actions.SnsAction(props.alarmTopic);
+    new cloudwatch.Alarm(this, 'ErrorsAlarm', {
+      alarmDescription: `${props.handler} failed`,
+      metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(notify);
+    new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
+      alarmDescription: `${props.handler} runs ended in the dead-letter queue`,
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(notify);
+  }
+}

@@ -1,0 +1,163 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { ENV } from '../../functions/config/env-names';
+import type { StageConfig } from '../config/stage-config';
+import { NodeFunction } from '../constructs/node-function';
+import { ScheduledFunction } from '../constructs/scheduled-function';
+
+export interface EtlStackProps extends StackProps {
+  readonly stage: StageConfig;
+  readonly lakeBucket: s3.IBucket;
+  readonly stateTable: dynamodb.ITableV2;
+  readonly alarmTopic: sns.ITopic;
+  /** Files the lake writer needs next to each bundle (e.g. a .wasm). @default - none */
+  readonly writerAssetFiles?: readonly string[];
+}
+
+/** Namespace/metric of the drift count the trigger-drift handler emits (Embedded Metric Format). */
+export const DRIFT_METRIC = { namespace: 'EkmPipeline', metricName: 'TriggerDriftTotal' } as const;
+
+/**
+ * The stateless half: scheduled ingest (realtime, summary), daily compaction, the trigger drift
+ * check and the edge ingest HTTP API. Every function is wired the same way: env names from
+ * functions/config/env-names.ts, permissions through grant* only.
+ */
+export class EtlStack extends Stack {
+  readonly edgeApi?: apigwv2.HttpApi;
+
+  constructor(scope: Construct, id: string, props: EtlStackProps) {
+    super(scope, id, props);
+    const { stage } = props;
+    const secretIds = new Map<string, secretsmanager.ISecret>();
+    const secret = (name: string) => {
+      let s = secretIds.get(name);
+      if (!s) {
+        s = secretsmanager.Secret.fromSecretNameV2(this, `Secret${secretIds.size}`, name);
+        secretIds.set(name, s);
+      }
+      return s;
+    };
+    const ekmEnv: Record<string, string> = {
+      [ENV.EKM_KEYS_JSON]: JSON.stringify(
+        stage.keys.map((k) => ({
+          alias: k.alias,
+          secretId: k.secretName,
+          ...(k.tokenSecretName ? { tokenSecretId: k.tokenSecretName } : {}),
+          ...(k.timezone ? { timezone: k.timezone } : {}),
+        })),
+      ),
+      ...(stage.ekmUrls?.realtime ? { [ENV.EKM_REALTIME_URL]: stage.ekmUrls.realtime } : {}),
+      ...(stage.ekmUrls?.summary ? { [ENV.EKM_SUMMARY_URL]: stage.ekmUrls.summary } : {}),
+      ...(stage.ekmUrls?.account ? { [ENV.EKM_ACCOUNT_URL]: stage.ekmUrls.account } : {}),
+      ...(stage.ekmUrls?.trigger ? { [ENV.EKM_TRIGGER_URL]: stage.ekmUrls.trigger } : {}),
+    };
+    const lakeEnv = { [ENV.LAKE_BUCKET]: props.lakeBucket.bucketName, [ENV.STATE_TABLE]: props.stateTable.tableName };
+    const assetFiles = props.writerAssetFiles ?? [];
+
+    /** Env and grants together, so a function never has one without the other (powertools' bindTable idea). */
+    const bindLake = (fn: lambda.IFunction, access: 'read' | 'readWrite') => {
+      if (access === 'read') props.lakeBucket.grantRead(fn);
+      else props.lakeBucket.grantReadWrite(fn);
+      props.stateTable.grantReadWriteData(fn);
+    };
+    const bindKeys = (fn: lambda.IFunction, withTokens: boolean) => {
+      for (const k of stage.keys) {
+        secret(k.secretName).grantRead(fn);
+        if (withTokens && k.tokenSecretName) secret(k.tokenSecretName).grantRead(fn);
+      }
+    };
+
+    const scheduled = (
+      id: string,
+      handler: string,
+      everyMinutes: number,
+      timeoutSeconds: number,
+      memorySizeMb: number,
+    ) => {
+      const job = new ScheduledFunction(this, id, {
+        handler,
+        everyMinutes,
+        timeoutSeconds,
+        memorySizeMb,
+        alarmTopic: props.alarmTopic,
+        environment: { ...ekmEnv, ...lakeEnv },
+        assetFiles,
+      });
+      bindLake(job.function, 'readWrite');
+      return job;
+    };
+
+    const realtime = scheduled('IngestRealtime', 'ingest-realtime', stage.realtimeEveryMinutes, 600, 1536);
+    bindKeys(realtime.function, false);
+    const summary = scheduled('IngestSummary', 'ingest-summary', stage.summaryEveryMinutes, 900, 1536);
+    bindKeys(summary.function, false);
+    scheduled('CompactLake', 'compact-lake', 24 * 60, 900, 2048);
+
+    if (stage.triggersFileKey) {
+      const drift = new ScheduledFunction(this, 'TriggerDrift', {
+        handler: 'trigger-drift',
+        everyMinutes: stage.driftEveryMinutes,
+        timeoutSeconds: 300,
+        alarmTopic: props.alarmTopic,
+        environment: {
+          ...ekmEnv,
+          [ENV.STATE_TABLE]: props.stateTable.tableName,
+          [ENV.TRIGGERS_FILE_URI]: `s3://${props.lakeBucket.bucketName}/${stage.triggersFileKey}`,
+          [ENV.DRIFT_AUTO_APPLY_GATEWAYS]: stage.driftAutoApplyGateways.join(','),
+        },
+      });
+      props.lakeBucket.grantRead(drift.function, stage.triggersFileKey);
+      props.stateTable.grantReadWriteData(drift.function);
+      bindKeys(drift.function, true);
+      new cloudwatch.Alarm(this, 'TriggerDriftAlarm', {
+        alarmDescription: 'Gateway triggers differ from the desired trigger file (run `ekm-pipeline triggers plan`)',
+        metric: new cloudwatch.Metric({
+          ...DRIFT_METRIC,
+          statistic: 'Maximum',
+          period: Duration.minutes(stage.driftEveryMinutes),
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new actions.SnsAction(props.alarmTopic));
+    }
+
+    if (stage.edgeGateways.length > 0) {
+      const edgeFn = new NodeFunction(this, 'EdgeIngest', {
+        handler: 'edge-ingest',
+        timeoutSeconds: 29,
+        memorySizeMb: 1024,
+        assetFiles,
+        environment: {
+          ...lakeEnv,
+          [ENV.EDGE_GATEWAYS_JSON]: JSON.stringify(
+            stage.edgeGateways.map((g) => ({ id: g.id, tokenSecretId: g.tokenSecretName, meters: g.meters })),
+          ),
+        },
+      });
+      bindLake(edgeFn, 'readWrite');
+      for (const g of stage.edgeGateways) secret(g.tokenSecretName).grantRead(edgeFn);
+      this.edgeApi = new apigwv2.HttpApi(this, 'EdgeApi', {
+        description: 'ekm-pipeline edge ingest (gateway-token authenticated)',
+      });
+      this.edgeApi.addRoutes({
+        path: '/v1/edge/batches',
+        methods: [apigwv2.HttpMethod.POST],
+        integration: new integrations.HttpLambdaIntegration('EdgeIngestIntegration', edgeFn),
+      });
+      const defaultStage = this.edgeApi.defaultStage?.node.defaultChild as apigwv2.CfnStage | undefined;
+      defaultStage?.addPropertyOverride('DefaultRouteSettings', { ThrottlingBurstLimit: 50, ThrottlingRateLimit: 20 });
+      new CfnOutput(this, 'EdgeIngestUrl', { value: `${this.edgeApi.apiEndpoint}/v1/edge/batches` });
+    }
+  }
+}

@@ -1,0 +1,160 @@
+import { App } from 'aws-cdk-lib';
+import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import { ENV } from '../../functions/config/env-names';
+import { lakeDatasets } from '../../lib/config/lake-datasets';
+import { parseStageConfig, type StageConfig } from '../../lib/config/stage-config';
+import { DataStack } from '../../lib/stacks/data-stack';
+import { DRIFT_METRIC, EtlStack } from '../../lib/stacks/etl-stack';
+
+const STAGE = parseStageConfig({
+  stageName: 'test',
+  keys: [{ alias: 'building-7', secretName: 'ekm/building-7/key', tokenSecretName: 'ekm/building-7/token' }],
+  triggersFileKey: 'config/triggers.yaml',
+  edgeGateways: [{ id: 'site-1', tokenSecretName: 'ekm/edge/site-1', meters: ['000350000900'] }],
+  alarmEmail: 'ops@example.com',
+});
+
+function synth(stage: StageConfig = STAGE) {
+  // Skip esbuild bundling in assertion tests (one separate test bundles for real).
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const env = { account: '123456789012', region: 'eu-west-1' };
+  const data = new DataStack(app, 'Data', { env, stage, datasets: lakeDatasets() });
+  const etl = new EtlStack(app, 'Etl', {
+    env,
+    stage,
+    lakeBucket: data.lake.bucket,
+    stateTable: data.stateTable,
+    alarmTopic: data.alarmTopic,
+  });
+  return { data: Template.fromStack(data), etl: Template.fromStack(etl) };
+}
+
+describe('DataStack', () => {
+  const { data } = synth();
+
+  it('keeps the lake bucket private, encrypted, versioned and retained', () => {
+    data.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      }),
+    });
+  });
+
+  it('creates one pk/sk state table with point-in-time recovery and TTL', () => {
+    data.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    data.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      Replicas: [
+        Match.objectLike({
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          DeletionProtectionEnabled: true,
+        }),
+      ],
+    });
+  });
+
+  it('projects the date partition of every dataset so Athena needs no crawler', () => {
+    const names = lakeDatasets().map((d) => d.name);
+    data.resourceCountIs('AWS::Glue::Table', names.length);
+    for (const name of names) {
+      data.hasResourceProperties('AWS::Glue::Table', {
+        TableInput: Match.objectLike({
+          Name: name,
+          PartitionKeys: [{ Name: 'date', Type: 'string' }],
+          Parameters: Match.objectLike({ 'projection.enabled': 'true', 'projection.date.type': 'date' }),
+        }),
+      });
+    }
+  });
+
+  it('subscribes the alarm email', () => {
+    data.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+});
+
+describe('EtlStack', () => {
+  const { etl } = synth();
+
+  it('runs every function on Node 22 arm64 with X-Ray', () => {
+    const fns = etl.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs22.x' } });
+    // realtime, summary, compaction, drift, edge ingest (+ no others)
+    expect(Object.keys(fns)).toHaveLength(5);
+    for (const fn of Object.values(fns)) {
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    }
+  });
+
+  it('schedules realtime ingest every 10 minutes through EventBridge Scheduler with a dead-letter queue', () => {
+    etl.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(10 minutes)',
+      Target: Match.objectLike({
+        DeadLetterConfig: Match.objectLike({ Arn: Match.anyValue() }),
+        RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }),
+      }),
+    });
+    etl.resourceCountIs('AWS::Scheduler::Schedule', 4);
+  });
+
+  it('passes keys by alias and Secrets Manager name, never a secret value', () => {
+    const env = new Capture();
+    etl.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [ENV.EKM_KEYS_JSON]: env }) },
+    });
+    expect(JSON.parse(env.asString())).toEqual([
+      { alias: 'building-7', secretId: 'ekm/building-7/key', tokenSecretId: 'ekm/building-7/token' },
+    ]);
+  });
+
+  it('grants secret reads only through IAM policies scoped to the named secrets', () => {
+    const policies = JSON.stringify(etl.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('secret:ekm/building-7/key-??????');
+    expect(policies).not.toMatch(/"Resource":"\*"[^}]*secretsmanager:GetSecretValue/);
+  });
+
+  it('alarms on trigger drift', () => {
+    etl.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: DRIFT_METRIC.namespace,
+      MetricName: DRIFT_METRIC.metricName,
+      Threshold: 1,
+    });
+  });
+
+  it('exposes edge ingest as POST /v1/edge/batches', () => {
+    etl.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /v1/edge/batches' });
+  });
+
+  it('deploys neither drift nor edge ingest when the stage does not ask for them', () => {
+    const { etl: bare } = synth(parseStageConfig({ keys: [{ alias: 'a', secretName: 's' }] }));
+    bare.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+    expect(
+      Object.keys(bare.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs22.x' } })),
+    ).toHaveLength(3);
+  });
+});
+
+describe('stage config', () => {
+  it.each([
+    [{ stageName: 'Prod!' }, /stageName must match/],
+    [{ keys: [{ alias: 'Bad Alias', secretName: 's' }] }, /keys\[0\]\.alias must match/],
+    [{ keys: [{ alias: 'a', secretName: '' }] }, /keys\[0\]\.secretName must name/],
+    [{ realtimeEveryMinutes: 0 }, /realtimeEveryMinutes must be a whole number of minutes from 1 to 600, got 0/],
+    [
+      { edgeGateways: [{ id: 'g', tokenSecretName: 't', meters: ['350000900'] }] },
+      /edgeGateways\[0\]\.meters must be 12-digit/,
+    ],
+  ])('fails when the stage config is %p', (raw, message) => {
+    expect(() => parseStageConfig(raw)).toThrow(message);
+  });
+});
