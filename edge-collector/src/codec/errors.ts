@@ -1,0 +1,26 @@
+/**
+ * Why a frame or a command argument was rejected. Callers branch on `code`; the message says what
+ * was received and what was expected (rs485.md §4, §10).
+ */
+export type CodecErrorCode =
+  | 'TRUNCATED'
+  | 'OVERLONG'
+  | 'NOT_7BIT'
+  | 'BAD_START_BYTE'
+  | 'BAD_TRAILER'
+  | 'CRC_MISMATCH'
+  | 'ADDRESS_MISMATCH'
+  | 'WRONG_BLOCK'
+  | 'BAD_FIELD'
+  | 'UNKNOWN_KIND'
+  | 'BAD_ARGUMENT';
+
+/** A frame failed a check, or a command was asked for with an out-of-range argument. */
+export class CodecError extends Error {
+  override readonly name = 'CodecError';
+  readonly code: CodecErrorCode;
+  constructor(code: CodecErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
