@@ -1,0 +1,97 @@
+import { ValidationError } from '../errors';
+import type { Dataset } from './lake-schema';
+
+/**
+ * Object keys of the lake. Hive-style partitions for Athena partition projection:
+ *
+ *   {prefix}dataset={realtime|summary|quarantine}/date=YYYY-MM-DD/origin={alias or gateway}/{file}
+ *
+ * The file name is a pure function of (dataset, origin, date, window, shard), so a re-run writes
+ * the same key and replaces the object (merged with what it held) instead of adding a duplicate:
+ * - `h{HH}-s{SS}.parquet`: one UTC hour window of one meter shard (what ingest writes);
+ * - `day-s{SS}.parquet`: the whole UTC day of one shard (what compaction writes).
+ * `origin` and not `via` names the partition because `via` is also a column inside the files and
+ * engines disagree on a partition column that shadows a file column.
+ */
+export type LakeWindow = { readonly kind: 'hour'; readonly hour: number } | { readonly kind: 'day' };
+
+export interface LakeObjectRef {
+  readonly dataset: Dataset;
+  /** Key alias (cloud ingest) or gateway id (edge): never a secret. */
+  readonly origin: string;
+  /** UTC date, YYYY-MM-DD. */
+  readonly date: string;
+  readonly window: LakeWindow;
+  readonly shard: number;
+}
+
+const ORIGIN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/** Normalise a prefix to `''` or `a/b/`. */
+export function normalizePrefix(prefix: string | undefined): string {
+  const p = (prefix ?? '').replace(/^\/+|\/+$/g, '');
+  return p === '' ? '' : `${p}/`;
+}
+
+/** UTC date (YYYY-MM-DD) of an epoch ms. */
+export function utcDate(timeMs: number): string {
+  return new Date(timeMs).toISOString().slice(0, 10);
+}
+
+/** Start of the UTC day of a YYYY-MM-DD date. */
+export function dateStartMs(date: string): number {
+  return Date.parse(`${date}T00:00:00.000Z`);
+}
+
+/** The hour window (date + hour) a read time falls in. */
+export function hourWindowOf(timeMs: number): { date: string; window: LakeWindow } {
+  return { date: utcDate(timeMs), window: { kind: 'hour', hour: Math.floor((timeMs % DAY) / HOUR) } };
+}
+
+/** Stable shard of a meter: FNV-1a of its id modulo `shards` (1 = no sharding). */
+export function shardOf(meter: string, shards: number): number {
+  if (shards <= 1) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < meter.length; i++) {
+    h ^= meter.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % shards;
+}
+
+/** The object key of a lake object. Throws a ValidationError for an origin that is not a safe alias. */
+export function objectKey(prefix: string, ref: LakeObjectRef): string {
+  if (!ORIGIN.test(ref.origin))
+    throw new ValidationError('origin', `${JSON.stringify(ref.origin)} is not a valid alias/gateway id (a-z, 0-9, -)`);
+  if (!DATE.test(ref.date)) throw new ValidationError('date', `${JSON.stringify(ref.date)} is not YYYY-MM-DD`);
+  const shard = String(ref.shard).padStart(2, '0');
+  const file =
+    ref.window.kind === 'hour'
+      ? `h${String(ref.window.hour).padStart(2, '0')}-s${shard}.parquet`
+      : `day-s${shard}.parquet`;
+  return `${normalizePrefix(prefix)}dataset=${ref.dataset}/date=${ref.date}/origin=${ref.origin}/${file}`;
+}
+
+/** The folder holding one (dataset, date, origin) partition. */
+export function partitionPrefix(prefix: string, dataset: Dataset, date: string, origin: string): string {
+  return `${normalizePrefix(prefix)}dataset=${dataset}/date=${date}/origin=${origin}/`;
+}
+
+const KEY =
+  /(?:^|\/)dataset=(realtime|summary|quarantine)\/date=(\d{4}-\d{2}-\d{2})\/origin=([a-z0-9-]+)\/(?:h(\d{2})|day)-s(\d{2})\.parquet$/;
+
+/** Parse a lake object key back into its parts, or undefined for a key that is not a lake object. */
+export function parseObjectKey(key: string): LakeObjectRef | undefined {
+  const m = KEY.exec(key);
+  if (!m) return undefined;
+  return {
+    dataset: m[1] as Dataset,
+    date: m[2]!,
+    origin: m[3]!,
+    window: m[4] === undefined ? { kind: 'day' } : { kind: 'hour', hour: Number(m[4]) },
+    shard: Number(m[5]),
+  };
+}

@@ -1,0 +1,24 @@
+import type { ObjectInfo, ObjectStore } from '../../functions/ports/object-store';
+
+/** An ObjectStore in memory, for use-case tests. `failPutAfter` makes the n-th+1 put throw. */
+export class InMemoryObjectStore implements ObjectStore {
+  readonly objects = new Map<string, Uint8Array>();
+  puts = 0;
+
+  async put(key: string, body: Uint8Array): Promise<void> {
+    this.puts++;
+    this.objects.set(key, body.slice());
+  }
+  async get(key: string): Promise<Uint8Array | undefined> {
+    return this.objects.get(key)?.slice();
+  }
+  async list(prefix: string): Promise<ObjectInfo[]> {
+    return [...this.objects.entries()]
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([key, v]) => ({ key, size: v.length }))
+      .sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const k of keys) this.objects.delete(k);
+  }
+}
