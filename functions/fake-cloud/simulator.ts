@@ -150,6 +150,23 @@ function cumulative(p: Profile, fn: Within, t: number, a = 0, b = DAY_MIN): numb
   return day * perDay + (fn(p, Math.min(Math.max(x, a), b)) - fn(p, a));
 }
 
+const baselines = new Map<string, { fwd: number[]; rev: number[] }>();
+
+/** Cumulative energy per tariff at the history start (the zero point of the counters), cached. */
+function baseline(p: Profile, startMin: number): { fwd: number[]; rev: number[] } {
+  const cacheKey = `${p.num}:${p.pAvg}:${startMin}`;
+  let b = baselines.get(cacheKey);
+  if (!b) {
+    b = {
+      fwd: TARIFF_WINDOWS.map(([a, e]) => cumulative(p, loadKwhWithin, startMin, a, e)),
+      rev: TARIFF_WINDOWS.map(([a, e]) => cumulative(p, exportKwhWithin, startMin, a, e)),
+    };
+    if (baselines.size > 50_000) baselines.clear();
+    baselines.set(cacheKey, b);
+  }
+  return b;
+}
+
 const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
@@ -185,10 +202,11 @@ export function simulateRead(meter: FakeMeter, minute: number, opts: SimOptions)
   const x = minute - Math.floor(minute / DAY_MIN) * DAY_MIN;
   const tariffUnits: number[] = [];
   const revUnits: number[] = [];
+  const origin = baseline(p, startMin);
   for (let k = 0; k < 4; k++) {
     const [a, b] = TARIFF_WINDOWS[k]!;
-    const fwd = cumulative(p, loadKwhWithin, minute, a, b) - cumulative(p, loadKwhWithin, startMin, a, b);
-    const rev = cumulative(p, exportKwhWithin, minute, a, b) - cumulative(p, exportKwhWithin, startMin, a, b);
+    const fwd = cumulative(p, loadKwhWithin, minute, a, b) - origin.fwd[k]!;
+    const rev = p.solarPeak > 0 ? cumulative(p, exportKwhWithin, minute, a, b) - origin.rev[k]! : 0;
     tariffUnits.push(Math.floor((p.base[k]! + fwd + rev) * scale));
     revUnits.push(Math.floor((p.solarPeak > 0 ? p.base[k]! / 10 : 0) * scale + rev * scale));
   }

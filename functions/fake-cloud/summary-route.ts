@@ -30,9 +30,11 @@ function localDate(ms: number, tz: string): string {
 }
 
 export function makeSummaryRoute(state: CloudState): FakeRoute {
+  // Paging asks for the same query again and again: keep the last few result sets (per server).
+  const recordCache = new Map<string, Record<string, unknown>[]>();
   return (req: FakeRequest) => {
     if (req.path !== '/summary' && req.path !== '/summary/') return undefined;
-    const res = summary(state, req.query);
+    const res = summary(state, req.query, recordCache);
     if (state.behaviour.errorStyle === 'legacy-text' && res.status !== 200 && isEkmErrorBody(res.body)) {
       // The 2015 summary API: HTTP 200 and a text body starting with "Error" (cloud-api.md §3.5).
       return { status: 200, headers: { 'content-type': 'text/plain' }, body: `Error: ${res.body.error.message}` };
@@ -46,7 +48,11 @@ function isEkmErrorBody(body: unknown): body is { error: { code: number; message
   return typeof err === 'object' && err !== null && typeof err.code === 'number';
 }
 
-function summary(state: CloudState, query: URLSearchParams): FakeResponse {
+function summary(
+  state: CloudState,
+  query: URLSearchParams,
+  recordCache: Map<string, Record<string, unknown>[]>,
+): FakeResponse {
   const key = authenticate(state, query);
   if (isResponse(key)) return key;
   const format = query.get('format') ?? query.get('fmt') ?? 'json';
@@ -95,6 +101,32 @@ function summary(state: CloudState, query: URLSearchParams): FakeResponse {
     for (const m of matches) wanted.add(m);
   }
 
+  const cacheKey = JSON.stringify([key.key, serials, report, startMs, endMs, tz, [...wanted], Math.min(endMs, now)]);
+  let records = recordCache.get(cacheKey);
+  if (!records) {
+    records = buildRecords(state, entries, report, startMs, endMs, tz, wanted, now);
+    if (recordCache.size >= 16) recordCache.delete(recordCache.keys().next().value as string);
+    recordCache.set(cacheKey, records);
+  }
+  if (records.length === 0 && offset === 0) {
+    return ekmError(
+      1001,
+      `There is not data for: ${serials.join('~')} between ${formatEkmDate(startMs, tz)} and ${formatEkmDate(endMs, tz)}`,
+    );
+  }
+  return { status: 200, body: records.slice(offset, offset + limit) };
+}
+
+function buildRecords(
+  state: CloudState,
+  entries: readonly { meter: FakeMeter }[],
+  report: SummaryReport,
+  startMs: number,
+  endMs: number,
+  tz: string,
+  wanted: ReadonlySet<string>,
+  now: number,
+): Record<string, unknown>[] {
   const bounds = bucketBounds(report, startMs, endMs, tz).map(
     ([s, e]) => [Math.max(s, startMs), Math.min(e, endMs)] as [number, number],
   );
@@ -121,11 +153,5 @@ function summary(state: CloudState, query: URLSearchParams): FakeResponse {
       records.push(rec);
     }
   }
-  if (records.length === 0 && offset === 0) {
-    return ekmError(
-      1001,
-      `There is not data for: ${serials.join('~')} between ${formatEkmDate(startMs, tz)} and ${formatEkmDate(endMs, tz)}`,
-    );
-  }
-  return { status: 200, body: records.slice(offset, offset + limit) };
+  return records;
 }

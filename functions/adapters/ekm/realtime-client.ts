@@ -1,0 +1,49 @@
+import {
+  buildReadRequest,
+  parseReadResponse,
+  planRealtimeBatches,
+  validateRealtimeQuery,
+} from '../../core/ekm/realtime';
+import type { Reading } from '../../core/readings/reading';
+import type { EkmKey, RealtimeApi, RealtimeQuery } from '../../ports/ekm-api';
+import type { HttpClient } from '../../ports/http-client';
+import { ekmGet, mapLimit } from './common';
+
+export interface RealtimeClientOptions {
+  /** API host, e.g. https://api.ekmpush.com or the local EKM cloud's URL. */
+  readonly baseUrl: string;
+  /** Meters per request (default 25). */
+  readonly batchSize?: number;
+  /** Batches issued at once (default 16); the HttpClient still bounds per-host concurrency. */
+  readonly parallelBatches?: number;
+}
+
+/** Realtime API client: validates, batches meters, parses into readings ordered by meter then time. */
+export class EkmRealtimeClient implements RealtimeApi {
+  constructor(
+    private readonly http: HttpClient,
+    private readonly opts: RealtimeClientOptions,
+  ) {}
+
+  async read(key: EkmKey, query: RealtimeQuery): Promise<Reading[]> {
+    validateRealtimeQuery(query);
+    const batches = planRealtimeBatches(query.meters, this.opts.batchSize ?? 25);
+    const secrets = [key.key];
+    const results = await mapLimit(batches, this.opts.parallelBatches ?? 16, async (meters) => {
+      const url = buildReadRequest(this.opts.baseUrl, key.key, { ...query, meters });
+      const res = await ekmGet(this.http, url, 'realtime', secrets, meters);
+      return parseReadResponse(res.body, {
+        via: key.alias,
+        endpoint: 'realtime',
+        meters,
+        secrets,
+        ...(query.sinceMs !== undefined ? { sinceMs: query.sinceMs } : {}),
+        ...(query.untilMs !== undefined ? { untilMs: query.untilMs } : {}),
+      });
+    });
+    const order = new Map(query.meters.map((m, i) => [m, i]));
+    const all = results.flat();
+    // Stable: within a meter the parser already sorted by time.
+    return all.sort((a, b) => (order.get(a.meter) ?? 0) - (order.get(b.meter) ?? 0));
+  }
+}
