@@ -13,6 +13,7 @@
  *    so nothing is ever half-written.
  * 4. Resolve only after every PUT succeeded: callers advance cursors after this promise.
  */
+import { forEachLimit } from '../core/for-each-limit';
 import { decodeRows, encodeRows } from '../core/parquet/encode';
 import type { Dataset } from '../core/parquet/lake-schema';
 import { hourWindowOf, type LakeObjectRef, objectKey, shardOf, utcDate } from '../core/parquet/object-keys';
@@ -44,28 +45,6 @@ export interface WriteResult {
 }
 
 export const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
-
-/** Run `fn` over `items` with at most `limit` in flight; rejects with the first error after all settle. */
-export async function forEachLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let firstError: unknown;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (error) {
-        firstError ??= error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (firstError !== undefined) throw firstError;
-}
 
 function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);

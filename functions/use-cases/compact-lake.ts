@@ -1,0 +1,105 @@
+/**
+ * Daily compaction: merge a finished UTC day's hourly objects into one object per shard.
+ *
+ * Input: origins (key aliases / gateway ids) or all; optional `date` (default: every day before
+ * today that still has hourly objects). Output: the days compacted, objects merged and written.
+ *
+ * 1. Per origin, take the same lease as realtime ingest (both read-modify-write the same objects).
+ * 2. List `dataset=realtime/date=*\/origin=...`; group hourly objects by (date, shard).
+ * 3. Per group: read the day object (if any) and every hourly object, merge (one row per read),
+ *    write `day-sNN.parquet`, then delete the hourly objects. A crash after the write and before
+ *    the delete is harmless: the re-run merges the same rows again and deletes then.
+ */
+import { randomUUID } from 'node:crypto';
+import { EkmPipelineError } from '../core/errors';
+import { decodeRows, encodeRows } from '../core/parquet/encode';
+import { normalizePrefix, objectKey, parseObjectKey, utcDate } from '../core/parquet/object-keys';
+import { type LakeRow, mergeRows } from '../core/parquet/rows';
+import type { Clock } from '../ports/clock';
+import type { IngestState } from '../ports/ingest-state';
+import type { ObjectStore } from '../ports/object-store';
+import { PARQUET_CONTENT_TYPE } from './write-readings';
+
+export interface CompactLakeDeps {
+  readonly objectStore: ObjectStore;
+  readonly prefix?: string;
+  readonly state: IngestState;
+  readonly clock: Clock;
+  readonly lockTtlMs?: number;
+  readonly newRunId?: () => string;
+}
+
+export interface CompactLakeInput {
+  /** Origins to compact; default: every origin found in the lake. */
+  readonly origins?: readonly string[];
+  /** Only this UTC date (YYYY-MM-DD); default: every day before today. */
+  readonly date?: string;
+}
+
+export interface CompactLakeResult {
+  readonly days: { origin: string; date: string; shard: number; inputs: number; rows: number; key: string }[];
+}
+
+export function makeCompactLake(deps: CompactLakeDeps) {
+  const prefix = normalizePrefix(deps.prefix);
+  const lockTtlMs = deps.lockTtlMs ?? 15 * 60_000;
+  const newRunId = deps.newRunId ?? randomUUID;
+
+  return async function compactLake(input: CompactLakeInput = {}): Promise<CompactLakeResult> {
+    const today = utcDate(deps.clock.now());
+    const listed = await deps.objectStore.list(`${prefix}dataset=realtime/`);
+    const refs = listed.map((o) => ({ key: o.key, ref: parseObjectKey(o.key) })).filter((o) => o.ref !== undefined);
+    const origins = input.origins ?? [...new Set(refs.map((o) => o.ref!.origin))].sort();
+    const days: CompactLakeResult['days'] = [];
+    for (const origin of origins) {
+      const runId = newRunId();
+      const lock = `ingest-realtime#${origin}`;
+      if (!(await deps.state.acquireLock(lock, runId, lockTtlMs, deps.clock.now())))
+        throw new EkmPipelineError(
+          'INGEST_LOCKED',
+          `an ingest of "${origin}" is running; compact again after it finishes`,
+        );
+      try {
+        const groups = new Map<string, { date: string; shard: number; hours: string[]; day?: string }>();
+        for (const { key, ref } of refs) {
+          if (!ref || ref.origin !== origin) continue;
+          if (input.date ? ref.date !== input.date : ref.date >= today) continue;
+          const id = `${ref.date}#${ref.shard}`;
+          const group = groups.get(id) ?? { date: ref.date, shard: ref.shard, hours: [] };
+          if (ref.window.kind === 'hour') group.hours.push(key);
+          else group.day = key;
+          groups.set(id, group);
+        }
+        for (const group of [...groups.values()].sort((a, b) => (a.date < b.date ? -1 : 1))) {
+          if (group.hours.length === 0) continue;
+          const inputs = group.day ? [group.day, ...group.hours] : group.hours;
+          let rows: LakeRow[] = [];
+          for (const key of inputs) {
+            const bytes = await deps.objectStore.get(key);
+            if (bytes) rows = mergeRows('realtime', rows, decodeRows(bytes));
+          }
+          const dayKey = objectKey(prefix, {
+            dataset: 'realtime',
+            origin,
+            date: group.date,
+            window: { kind: 'day' },
+            shard: group.shard,
+          });
+          await deps.objectStore.put(dayKey, encodeRows('realtime', rows), PARQUET_CONTENT_TYPE);
+          await deps.objectStore.delete(group.hours);
+          days.push({
+            origin,
+            date: group.date,
+            shard: group.shard,
+            inputs: inputs.length,
+            rows: rows.length,
+            key: dayKey,
+          });
+        }
+      } finally {
+        await deps.state.releaseLock(lock, runId).catch(() => undefined);
+      }
+    }
+    return { days };
+  };
+}

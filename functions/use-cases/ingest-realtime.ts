@@ -1,0 +1,215 @@
+/**
+ * Ingest realtime reads of one EKM key into the lake, with no gaps and no duplicates.
+ *
+ * Input: the resolved key (alias + secret), optionally an explicit meter list (otherwise the
+ * Account API discovers the key's meters). Output: counts, object keys, gaps found and healed.
+ *
+ * 1. Take the `ingest-realtime#{alias}` lease (the lake writer merges read-modify-write, so one
+ *    writer per origin at a time; compaction takes the same lease).
+ * 2. Discover meters; split them by shard (the object key's meter shard) and then into chunks.
+ * 3. Per chunk: read cursors; ask the Realtime API for up to 1000 reads per meter newer than
+ *    (oldest cursor − overlap). The overlap re-asks a few minutes so reads that arrive late or out
+ *    of order are not skipped; the merge makes re-delivered reads harmless.
+ * 4. Gap healing: a meter whose 1000-read ring came back full and whose oldest held read is newer
+ *    than its cursor lost reads in between: fetch 15-minute summaries for that window and write
+ *    them as `source = summary` readings; record the gap.
+ * 5. Write everything (lake writer: merge into hour objects, quarantine malformed reads), and only
+ *    after every object is durably written move each meter's cursor to its newest realtime read
+ *    (forward-only). A crash before this step leaves cursors behind; the re-run rewrites the same
+ *    objects with the same reads merged once.
+ * 6. Record the run (and release the lease even on failure).
+ */
+import { randomUUID } from 'node:crypto';
+import { EkmPipelineError } from '../core/errors';
+import { shardOf } from '../core/parquet/object-keys';
+import { bucketToGapReading } from '../core/parquet/rows';
+import type { MeterId } from '../core/readings/meter-id';
+import type { Reading } from '../core/readings/reading';
+import type { Clock } from '../ports/clock';
+import type { AccountApi, EkmKey, RealtimeApi, SummaryApi } from '../ports/ekm-api';
+import type { GapRecord, IngestState } from '../ports/ingest-state';
+import type { LakeWriter } from './write-readings';
+
+export interface IngestRealtimeDeps {
+  readonly account: AccountApi;
+  readonly realtime: RealtimeApi;
+  readonly summary: SummaryApi;
+  readonly lake: LakeWriter;
+  readonly state: IngestState;
+  readonly clock: Clock;
+  /** Same value the lake writer was built with (default 1). */
+  readonly shards?: number;
+  /** Meters per Realtime request group (default 200); the client batches further by its own size. */
+  readonly chunkMeters?: number;
+  /** How far behind the cursor to re-ask (default 10 min). */
+  readonly overlapMs?: number;
+  /** Reads the Realtime API holds per meter (default 1000, EKM's ring). */
+  readonly ringSize?: number;
+  readonly lockTtlMs?: number;
+  readonly newRunId?: () => string;
+}
+
+export interface IngestRealtimeInput {
+  readonly key: EkmKey;
+  /** Meters to ingest; default: every meter the Account API lists for the key. */
+  readonly meters?: readonly MeterId[];
+  /** Progress after each chunk (meters done / total). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface IngestRealtimeResult {
+  readonly runId: string;
+  readonly alias: string;
+  readonly meters: number;
+  readonly reads: number;
+  readonly failedReads: number;
+  readonly quarantined: number;
+  readonly objects: number;
+  readonly gaps: readonly GapRecord[];
+  readonly gapFillReadings: number;
+  readonly keys: readonly string[];
+}
+
+const SUMMARY_BUCKET_MS = 15 * 60_000;
+
+export function makeIngestRealtime(deps: IngestRealtimeDeps) {
+  const shards = deps.shards ?? 1;
+  const chunkMeters = deps.chunkMeters ?? 200;
+  const overlapMs = deps.overlapMs ?? 10 * 60_000;
+  const ringSize = deps.ringSize ?? 1000;
+  const lockTtlMs = deps.lockTtlMs ?? 15 * 60_000;
+  const newRunId = deps.newRunId ?? randomUUID;
+
+  async function discover(key: EkmKey, explicit?: readonly MeterId[]) {
+    const listed = await deps.account.meters(key);
+    const protocol = new Map(listed.map((m) => [m.meter, m.protocol]));
+    const ids = [...new Set(explicit ?? listed.map((m) => m.meter))].sort();
+    return ids.map((meter) => ({ meter, ver: protocol.get(meter) === 'v3' ? ('v3' as const) : ('v4' as const) }));
+  }
+
+  async function healGaps(key: EkmKey, runId: string, byMeter: Map<MeterId, Reading[]>, cursors: Map<MeterId, number>) {
+    const gaps: GapRecord[] = [];
+    const fills: Reading[] = [];
+    for (const [meter, reads] of byMeter) {
+      const cursor = cursors.get(meter);
+      if (cursor === undefined || reads.length < ringSize) continue;
+      const oldest = reads.reduce((min, r) => Math.min(min, r.timeMs), Number.POSITIVE_INFINITY);
+      if (oldest <= cursor) continue;
+      // The ring was full and starts after our cursor: reads in (cursor, oldest) are gone from it.
+      const startMs = Math.floor(cursor / SUMMARY_BUCKET_MS) * SUMMARY_BUCKET_MS;
+      const endMs = Math.ceil(oldest / SUMMARY_BUCKET_MS) * SUMMARY_BUCKET_MS;
+      const buckets = await deps.summary.read(key, { meters: [meter], report: '15', startMs, endMs });
+      const inGap = buckets.filter((b) => b.meter === meter && b.startMs > cursor && b.startMs < oldest);
+      fills.push(...inGap.map((b) => bucketToGapReading(b, key.alias)));
+      gaps.push({ alias: key.alias, meter, fromMs: cursor, toMs: oldest, filledBuckets: inGap.length, runId });
+    }
+    return { gaps, fills };
+  }
+
+  return async function ingestRealtime(input: IngestRealtimeInput): Promise<IngestRealtimeResult> {
+    const { key } = input;
+    const runId = newRunId();
+    const lock = `ingest-realtime#${key.alias}`;
+    const startedAtMs = deps.clock.now();
+    if (!(await deps.state.acquireLock(lock, runId, lockTtlMs, startedAtMs)))
+      throw new EkmPipelineError(
+        'INGEST_LOCKED',
+        `another realtime ingest or compaction of "${key.alias}" holds the lease; retry after it finishes (lease ${lockTtlMs / 60_000} min)`,
+      );
+    await deps.state.putRun({ runId, job: 'ingest-realtime', alias: key.alias, startedAtMs, status: 'running' });
+    const totals = { reads: 0, failedReads: 0, quarantined: 0, gapFillReadings: 0 };
+    const keys = new Set<string>();
+    const gaps: GapRecord[] = [];
+    let meterCount = 0;
+    try {
+      const meters = await discover(key, input.meters);
+      meterCount = meters.length;
+      // Shard first so one chunk's reads land in few objects, then chunk.
+      const ordered = [...meters].sort(
+        (a, b) => shardOf(a.meter, shards) - shardOf(b.meter, shards) || (a.meter < b.meter ? -1 : 1),
+      );
+      const chunks: (typeof meters)[] = [];
+      for (let i = 0; i < ordered.length; i += chunkMeters) chunks.push(ordered.slice(i, i + chunkMeters));
+      let done = 0;
+      for (const chunk of chunks) {
+        const ids = chunk.map((m) => m.meter);
+        const cursors = await deps.state.getCursors('realtime', key.alias, ids);
+        const reads: Reading[] = [];
+        // One request group per (protocol, has cursor): meters without a cursor get their whole ring.
+        for (const ver of ['v3', 'v4'] as const) {
+          const withVer = chunk.filter((m) => m.ver === ver).map((m) => m.meter);
+          const fresh = withVer.filter((m) => !cursors.has(m));
+          const known = withVer.filter((m) => cursors.has(m));
+          if (fresh.length > 0) reads.push(...(await deps.realtime.read(key, { meters: fresh, ver, cnt: ringSize })));
+          if (known.length > 0) {
+            const sinceMs = Math.min(...known.map((m) => cursors.get(m)!)) - overlapMs;
+            reads.push(...(await deps.realtime.read(key, { meters: known, ver, cnt: ringSize, sinceMs })));
+          }
+        }
+        const byMeter = new Map<MeterId, Reading[]>();
+        for (const r of reads) {
+          const list = byMeter.get(r.meter);
+          if (list) list.push(r);
+          else byMeter.set(r.meter, [r]);
+        }
+        const healed = await healGaps(key, runId, byMeter, cursors);
+        const written = await deps.lake.writeReadings([...reads, ...healed.fills], { via: key.alias });
+        // Durable now: move cursors to the newest realtime read per meter (not to gap fills).
+        const next = new Map<MeterId, number>();
+        // Malformed reads are in quarantine (kept, with their reason), so a cursor may pass them;
+        // reads for meters outside this chunk never move a cursor.
+        const inChunk = new Set(ids);
+        for (const [meter, list] of byMeter) {
+          if (!inChunk.has(meter)) continue;
+          const newest = list.reduce((max, r) => Math.max(max, r.timeMs), Number.NEGATIVE_INFINITY);
+          if (Number.isFinite(newest) && newest > (cursors.get(meter) ?? Number.NEGATIVE_INFINITY))
+            next.set(meter, newest);
+        }
+        await deps.state.advanceCursors('realtime', key.alias, next, runId);
+        for (const g of healed.gaps) await deps.state.recordGap(g);
+        gaps.push(...healed.gaps);
+        for (const k of written.keys) keys.add(k);
+        totals.reads += reads.length;
+        totals.failedReads += reads.filter((r) => !r.good).length;
+        totals.quarantined += written.rejected.length;
+        totals.gapFillReadings += healed.fills.length;
+        done += chunk.length;
+        input.onProgress?.(done, meters.length);
+      }
+      const result: IngestRealtimeResult = {
+        runId,
+        alias: key.alias,
+        meters: meterCount,
+        ...totals,
+        objects: keys.size,
+        gaps,
+        keys: [...keys].sort(),
+      };
+      await deps.state.putRun({
+        runId,
+        job: 'ingest-realtime',
+        alias: key.alias,
+        startedAtMs,
+        finishedAtMs: deps.clock.now(),
+        status: 'ok',
+        summary: { meters: meterCount, ...totals, objects: keys.size, gaps: gaps.length },
+      });
+      return result;
+    } catch (error) {
+      await deps.state
+        .putRun({
+          runId,
+          job: 'ingest-realtime',
+          alias: key.alias,
+          startedAtMs,
+          finishedAtMs: deps.clock.now(),
+          status: 'failed',
+          summary: { meters: meterCount, ...totals, error: (error as Error).message.slice(0, 500) },
+        })
+        .catch(() => undefined);
+      throw error;
+    } finally {
+      await deps.state.releaseLock(lock, runId).catch(() => undefined);
+    }
+  };
+}

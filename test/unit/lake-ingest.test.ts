@@ -1,0 +1,226 @@
+import { decodeRows } from '../../functions/core/parquet/encode';
+import { type LakeRow, rowToReading } from '../../functions/core/parquet/rows';
+import type { Reading } from '../../functions/core/readings/reading';
+import type { IngestState } from '../../functions/ports/ingest-state';
+import { makeCompactLake } from '../../functions/use-cases/compact-lake';
+import { makeIngestRealtime } from '../../functions/use-cases/ingest-realtime';
+import { makeIngestSummary } from '../../functions/use-cases/ingest-summary';
+import { makeLakeWriter } from '../../functions/use-cases/write-readings';
+import { InMemoryIngestState } from '../fakes/in-memory-ingest-state';
+import { InMemoryObjectStore } from '../fakes/in-memory-object-store';
+import { readWithHyparquet } from '../fakes/lake-readers';
+import { RingEkmApi } from '../fakes/ring-ekm-api';
+
+const START = Date.UTC(2026, 10, 20, 0, 0, 0);
+const KEY = { alias: 'demo', key: 'MTAxMDoyMDIw' };
+const METERS = [
+  { meter: '000350000900', protocol: 'v4' as const },
+  { meter: '000300000369', protocol: 'v3' as const },
+  { meter: '000350000901', protocol: 'v4' as const },
+];
+
+function setup(opts: { shards?: number; state?: IngestState } = {}) {
+  let now = START + 1200 * 60_000;
+  const clock = { now: () => now };
+  const ekm = new RingEkmApi(METERS, clock.now, START);
+  const store = new InMemoryObjectStore();
+  const memState = new InMemoryIngestState();
+  const state = opts.state ?? memState;
+  const lake = makeLakeWriter({ objectStore: store, prefix: 'lake', clock, shards: opts.shards ?? 2 });
+  let n = 0;
+  const deps = {
+    account: ekm,
+    realtime: ekm,
+    summary: ekm,
+    lake,
+    state,
+    clock,
+    shards: opts.shards ?? 2,
+    newRunId: () => `run-${++n}`,
+  };
+  return {
+    ekm,
+    store,
+    memState,
+    clock,
+    advance: (minutes: number) => {
+      now += minutes * 60_000;
+    },
+    now: () => now,
+    ingest: makeIngestRealtime(deps),
+    ingestSummary: makeIngestSummary(deps),
+    compact: makeCompactLake({ objectStore: store, prefix: 'lake', state, clock }),
+  };
+}
+
+async function lakeRows(store: InMemoryObjectStore, dataset = 'realtime'): Promise<LakeRow[]> {
+  const rows: LakeRow[] = [];
+  for (const { key } of await store.list(`lake/dataset=${dataset}/`)) rows.push(...decodeRows((await store.get(key))!));
+  return rows;
+}
+
+/** Every realtime read in the lake must be exactly the fake's series, once each. */
+async function expectLakeEqualsSeries(env: ReturnType<typeof setup>, firstRunAtMs: number) {
+  const rows = (await lakeRows(env.store)).filter((r) => r.source === 'realtime');
+  const got = rows.map((r) => `${r.meter}@${r.time}`).sort();
+  // The truth: from the oldest read each meter's ring held at the first run, up to now.
+  const want = METERS.flatMap((m) => {
+    const oldest = env.ekm.series(m.meter, START, firstRunAtMs).slice(-1000)[0]!.timeMs;
+    return env.ekm.series(m.meter, oldest, env.now());
+  })
+    .map((r) => `${r.meter}@${r.timeMs}`)
+    .sort();
+  expect(got).toHaveLength(want.length);
+  expect(got).toEqual(want);
+  return rows;
+}
+
+describe('ingest realtime', () => {
+  it('ingests the ring on the first run, then only new reads, each read once', async () => {
+    // Prepare
+    const env = setup();
+    // Act
+    const first = await env.ingest({ key: KEY });
+    env.advance(7);
+    const second = await env.ingest({ key: KEY });
+    // Assess
+    expect(first).toMatchObject({ meters: 3, reads: 3000, gaps: [] });
+    expect(second.reads).toBeGreaterThanOrEqual(3 * 7);
+    expect(env.ekm.realtimeCalls.at(-1)?.sinceMs).toBeDefined();
+    const rows = await expectLakeEqualsSeries(env, env.now() - 7 * 60_000);
+    expect(rows.filter((r) => r.good === false).length).toBeGreaterThan(0);
+    expect(env.memState.runs.map((r) => r.status)).toEqual(['ok', 'ok']);
+    // Every object is readable by an independent reader.
+    for (const { key } of await env.store.list('lake/'))
+      expect((await readWithHyparquet((await env.store.get(key))!)).length).toBeGreaterThan(0);
+  });
+
+  it('a crash between the Parquet write and the cursor update, then a re-run: no duplicate, no missing read', async () => {
+    // Prepare: the state store dies right after the objects are written, before the cursor moves.
+    const real = new InMemoryIngestState();
+    let crash = false;
+    const crashing: IngestState = Object.assign(Object.create(real) as InMemoryIngestState, {
+      advanceCursors: async (...args: Parameters<IngestState['advanceCursors']>) => {
+        if (crash) {
+          crash = false;
+          throw new Error('simulated crash after write, before cursor update');
+        }
+        return real.advanceCursors(...args);
+      },
+    });
+    const env = setup({ state: crashing });
+    await env.ingest({ key: KEY });
+    env.advance(30);
+    const putsBefore = env.store.puts;
+    crash = true;
+    // Act
+    await expect(env.ingest({ key: KEY })).rejects.toThrow('simulated crash');
+    expect(env.store.puts).toBeGreaterThan(putsBefore); // the objects were written
+    env.advance(3);
+    await env.ingest({ key: KEY });
+    // Assess
+    await expectLakeEqualsSeries(env, START + 1200 * 60_000);
+    expect(real.runs.map((r) => r.status)).toEqual(['ok', 'failed', 'ok']);
+  });
+
+  it('heals a gap longer than the ring from 15-minute summaries, marked source=summary, and reports it', async () => {
+    // Prepare
+    const env = setup();
+    await env.ingest({ key: KEY });
+    const cursorBefore = (await env.memState.getCursors('realtime', 'demo', [METERS[0]!.meter])).get(METERS[0]!.meter)!;
+    // Act: an outage of 1500 minutes; the ring holds only the last 1000
+    env.advance(1500);
+    const result = await env.ingest({ key: KEY });
+    // Assess
+    expect(result.gaps).toHaveLength(3);
+    const gap = result.gaps.find((g) => g.meter === METERS[0]!.meter)!;
+    expect(gap.fromMs).toBe(cursorBefore);
+    expect(gap.toMs - gap.fromMs).toBeGreaterThan(490 * 60_000);
+    expect(gap.filledBuckets).toBeGreaterThan(30);
+    expect(await env.memState.listGaps('demo')).toHaveLength(3);
+    const fills = (await lakeRows(env.store)).filter((r) => r.source === 'summary' && r.meter === gap.meter);
+    expect(fills).toHaveLength(gap.filledBuckets);
+    expect(fills.every((r) => Number(r.time) > gap.fromMs && Number(r.time) < gap.toMs)).toBe(true);
+    expect(fills.every((r) => typeof r.kWh_Tot === 'number')).toBe(true);
+  });
+
+  it('quarantines a malformed read with its reason and keeps the rest', async () => {
+    const env = setup();
+    env.ekm.inject = [{ ...env.ekm.readingAt(METERS[0]!.meter, 5, 'demo'), fields: { kWh_Tot: 'NaN-ish' } } as Reading];
+    const result = await env.ingest({ key: KEY });
+    expect(result.quarantined).toBe(1);
+    const q = await lakeRows(env.store, 'quarantine');
+    expect(q).toHaveLength(1);
+    expect(q[0]).toMatchObject({
+      reason: 'kWh_Tot: expected a number, got "NaN-ish"',
+      meter: METERS[0]!.meter,
+      via: 'demo',
+    });
+    expect(rowToReading).toBeDefined();
+  });
+
+  it('fails when another ingest holds the lease, naming the alias', async () => {
+    const env = setup();
+    await env.memState.acquireLock('ingest-realtime#demo', 'someone-else', 60_000, env.now());
+    await expect(env.ingest({ key: KEY })).rejects.toThrow(/another realtime ingest or compaction of "demo"/);
+  });
+});
+
+describe('compaction', () => {
+  it('merges a finished day into one object per shard, idempotently', async () => {
+    // Prepare: reads spread over two UTC days
+    const env = setup({ shards: 2 });
+    await env.ingest({ key: KEY });
+    env.advance(600);
+    await env.ingest({ key: KEY });
+    const before = (await lakeRows(env.store)).length;
+    const hourFilesBefore = (await env.store.list('lake/dataset=realtime/date=2026-11-20/')).length;
+    // Act
+    const result = await env.compact();
+    const again = await env.compact();
+    // Assess
+    expect(hourFilesBefore).toBeGreaterThan(2);
+    expect(result.days.map((d) => d.key)).toEqual([
+      'lake/dataset=realtime/date=2026-11-20/origin=demo/day-s00.parquet',
+      'lake/dataset=realtime/date=2026-11-20/origin=demo/day-s01.parquet',
+    ]);
+    expect((await env.store.list('lake/dataset=realtime/date=2026-11-20/')).map((o) => o.key)).toEqual(
+      result.days.map((d) => d.key),
+    );
+    expect(again.days).toEqual([]);
+    expect((await lakeRows(env.store)).length).toBe(before);
+    // Today's hour files are left alone.
+    expect(
+      (await env.store.list('lake/dataset=realtime/date=2026-11-21/')).every((o) => /\/h\d\d-s\d\d/.test(o.key)),
+    ).toBe(true);
+  });
+});
+
+describe('ingest summary', () => {
+  it('backfills a range day by day with progress, idempotently', async () => {
+    const env = setup({ shards: 1 });
+    env.advance(2 * 24 * 60);
+    const ticks: string[] = [];
+    const input = {
+      key: KEY,
+      fromMs: START,
+      toMs: START + 36 * 3_600_000,
+      onProgress: (d: number, t: number) => ticks.push(`${d}/${t}`),
+    };
+    const first = await env.ingestSummary(input);
+    const second = await env.ingestSummary(input);
+    expect(first).toMatchObject({ days: 2, meters: 3 });
+    expect(first.buckets).toBe(3 * 36 * 4);
+    expect(ticks).toEqual(['0/2', '1/2', '2/2', '0/2', '1/2', '2/2']);
+    expect(second.keys).toEqual(first.keys);
+    const rows = await lakeRows(env.store, 'summary');
+    expect(rows).toHaveLength(3 * 36 * 4);
+    expect(new Set(rows.map((r) => `${r.meter}@${r.time}`)).size).toBe(rows.length);
+    expect((await env.memState.getCursors('summary', 'demo', ['ALL'])).get('ALL')).toBe(START + 36 * 3_600_000);
+  });
+
+  it('fails when --from is after --to, naming the flag', async () => {
+    const env = setup();
+    await expect(env.ingestSummary({ key: KEY, fromMs: START + 86_400_000, toMs: START })).rejects.toThrow(/--from/);
+  });
+});
