@@ -15,4 +15,6 @@ new EtlStack(app, `EkmPipeline-${stage.stageName}-Etl`, {
   lakeBucket: data.lake.bucket,
   stateTable: data.stateTable,
   alarmTopic: data.alarmTopic,
+  // parquet-wasm reads its .wasm from the bundle's own folder.
+  writerAssetFiles: ['node_modules/parquet-wasm/node/parquet_wasm_bg.wasm'],
 });

@@ -1,16 +1,30 @@
+import { type ColumnType, columnsOf, DATASETS } from '../../functions/core/parquet/lake-schema';
 import type { LakeDataset } from '../constructs/readings-lake';
 
+/** Parquet column type as Athena/Glue (Hive) names it. */
+const HIVE_TYPE: Record<ColumnType, string> = {
+  timestamp: 'timestamp',
+  string: 'string',
+  double: 'double',
+  int: 'int',
+  bool: 'boolean',
+  json: 'string',
+};
+
+const DESCRIPTIONS: Record<string, string> = {
+  realtime: 'EKM reads, one row per meter per read (realtime, summary gap fills, edge)',
+  summary: 'EKM summary buckets, one row per meter per bucket',
+  quarantine: 'Malformed input with the reason it was rejected',
+};
+
 /**
- * The lake's datasets as Glue tables. Columns come from the lake's own versioned Parquet schema so
- * Athena and the writer can never disagree.
+ * The lake's datasets as Glue tables. Columns come from the lake's own versioned Parquet schema
+ * (functions/core/parquet/lake-schema.ts), so Athena and the writer can never disagree.
  */
 export function lakeDatasets(): LakeDataset[] {
-  const common = [
-    { name: 'meter', type: 'string' },
-    { name: 'time', type: 'timestamp' },
-  ];
-  return [
-    { name: 'realtime', description: 'EKM realtime reads (one row per meter per read)', columns: common },
-    { name: 'summary', description: 'EKM 15-minute summaries', columns: common },
-  ];
+  return DATASETS.map((name) => ({
+    name,
+    description: DESCRIPTIONS[name] ?? name,
+    columns: columnsOf(name).map((c) => ({ name: c.name, type: HIVE_TYPE[c.type] })),
+  }));
 }

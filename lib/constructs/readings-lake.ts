@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { secureBucketProps } from './secure-defaults';
 
-/** One queryable dataset of the lake: a Glue table over `<prefix>dataset=<name>/date=YYYY-MM-DD/`. */
+/** One queryable dataset of the lake: a Glue table over `<prefix>dataset=<name>/date=YYYY-MM-DD/origin=<alias>/`. */
 export interface LakeDataset {
   /** Table and `dataset=` partition name, e.g. `realtime`. */
   readonly name: string;
@@ -20,6 +20,8 @@ export interface ReadingsLakeProps {
   readonly firstDate?: string;
   /** Object key prefix inside the bucket. @default '' */
   readonly prefix?: string;
+  /** Every `origin=` partition value (key aliases and edge gateway ids), for partition projection. */
+  readonly origins: readonly string[];
 }
 
 /**
@@ -81,9 +83,14 @@ export class ReadingsLake extends Construct {
             'projection.date.range': `${firstDate},NOW`,
             'projection.date.interval': '1',
             'projection.date.interval.unit': 'DAYS',
-            'storage.location.template': `${location}date=\${date}`,
+            'projection.origin.type': 'enum',
+            'projection.origin.values': props.origins.join(','),
+            'storage.location.template': `${location}date=\${date}/origin=\${origin}`,
           },
-          partitionKeys: [{ name: 'date', type: 'string' }],
+          partitionKeys: [
+            { name: 'date', type: 'string' },
+            { name: 'origin', type: 'string' },
+          ],
           storageDescriptor: {
             location,
             inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',

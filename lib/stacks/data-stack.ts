@@ -24,7 +24,8 @@ export class DataStack extends Stack {
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { terminationProtection: true, ...props });
-    this.lake = new ReadingsLake(this, 'Lake', { datasets: props.datasets });
+    const origins = [...props.stage.keys.map((k) => k.alias), ...props.stage.edgeGateways.map((g) => g.id)];
+    this.lake = new ReadingsLake(this, 'Lake', { datasets: props.datasets, origins });
     // Single-table design (README "State table"): pk/sk strings; TTL on `expiresAt` for run records.
     this.stateTable = new dynamodb.TableV2(
       this,

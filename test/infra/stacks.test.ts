@@ -71,11 +71,35 @@ describe('DataStack', () => {
       data.hasResourceProperties('AWS::Glue::Table', {
         TableInput: Match.objectLike({
           Name: name,
-          PartitionKeys: [{ Name: 'date', Type: 'string' }],
-          Parameters: Match.objectLike({ 'projection.enabled': 'true', 'projection.date.type': 'date' }),
+          PartitionKeys: [
+            { Name: 'date', Type: 'string' },
+            { Name: 'origin', Type: 'string' },
+          ],
+          Parameters: Match.objectLike({
+            'projection.enabled': 'true',
+            'projection.date.type': 'date',
+            'projection.origin.values': 'building-7,site-1',
+          }),
         }),
       });
     }
+  });
+
+  it('declares the lake columns with the Parquet writer's types', () => {
+    data.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'realtime',
+        StorageDescriptor: Match.objectLike({
+          Columns: Match.arrayWith([
+            { Name: 'meter', Type: 'string' },
+            { Name: 'time', Type: 'timestamp' },
+            { Name: 'good', Type: 'boolean' },
+            { Name: 'kwh_tot', Type: 'double' },
+            { Name: 'state_watts_dir', Type: 'int' },
+          ]),
+        }),
+      }),
+    });
   });
 
   it('subscribes the alarm email', () => {
