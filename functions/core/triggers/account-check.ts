@@ -1,5 +1,5 @@
 import type { AccountGateway, AccountMeter } from '../../ports/ekm-api';
-import { LOCAL_TRIGGER_FIELDS, suggestFields } from './fields';
+import { suggestFields, TRIGGER_FIELDS } from './fields';
 import type { DesiredTriggers } from './model';
 import type { TriggerIssue } from './parse';
 
@@ -18,7 +18,7 @@ export interface AccountView {
 export function checkAgainstAccount(
   desired: DesiredTriggers,
   account: AccountView,
-  fieldsByProtocol: Readonly<Record<'v3' | 'v4', ReadonlySet<string>>> = LOCAL_TRIGGER_FIELDS,
+  fieldsByProtocol: Readonly<Record<'v3' | 'v4', ReadonlySet<string>>> = TRIGGER_FIELDS,
 ): TriggerIssue[] {
   const file = desired.file;
   const issues: TriggerIssue[] = [];

@@ -1,69 +1,26 @@
+import { fieldSpec, fieldsForProtocol } from '../ekm/field-catalog';
+
 /**
- * Field names a data condition may watch. Until the shared EKM field catalog
- * (functions/core/ekm/field-catalog.ts) lands, this local list covers the measured and setting
- * fields of v3 and v4 Omnimeters documented in shared/ekm/cloud-api.md §2.5.
+ * Field names a data condition may watch, from the shared EKM field catalog: the numeric fields of
+ * each protocol (thresholds are numbers), without read metadata such as `Good` or timestamps.
  */
-const LINES = [1, 2, 3] as const;
-const perLine = (base: string) => LINES.map((n) => `${base}_Ln_${n}`);
-
-const V3_FIELDS = [
-  'kWh_Tot',
-  'kWh_Tariff_1',
-  'kWh_Tariff_2',
-  'kWh_Tariff_3',
-  'kWh_Tariff_4',
-  'Rev_kWh_Tot',
-  'Rev_kWh_Tariff_1',
-  'Rev_kWh_Tariff_2',
-  'Rev_kWh_Tariff_3',
-  'Rev_kWh_Tariff_4',
-  ...perLine('RMS_Volts'),
-  ...perLine('Amps'),
-  ...perLine('RMS_Watts'),
-  'RMS_Watts_Tot',
-  ...perLine('Power_Factor'),
-  ...perLine('Cos_Theta'),
-  'RMS_Watts_Max_Demand',
-  'Max_Demand_Period',
-  'CT_Ratio',
-  'Meter_Status_Code',
-  'Pulse_Cnt_1',
-  'Pulse_Cnt_2',
-  'Pulse_Cnt_3',
-  'Pulse_Ratio_1',
-  'Pulse_Ratio_2',
-  'Pulse_Ratio_3',
-  'State_Inputs',
-];
-
-const V4_ONLY = [
-  ...perLine('kWh'),
-  ...perLine('Rev_kWh'),
-  'Reactive_Energy_Tot',
-  ...perLine('Reactive_Pwr'),
-  'Reactive_Pwr_Tot',
-  'Line_Freq',
-  'kWh_Rst',
-  'Rev_kWh_Rst',
-  'Resettable_kWh_Tot',
-  'Resettable_Rev_kWh_Tot',
-  ...perLine('Net_Calc_Watts'),
-  'Net_Calc_Watts_Tot',
-  'State_Watts_Dir',
-  'State_Out',
-  'kWh_Scale',
-  'Max_Demand_Rst',
-  'CF_Ratio',
-];
+function triggerFields(protocol: 'v3' | 'v4'): ReadonlySet<string> {
+  return new Set(
+    fieldsForProtocol(protocol).filter((name) => {
+      const spec = fieldSpec(name);
+      return spec !== undefined && spec.kind === 'number' && spec.role !== 'meta';
+    }),
+  );
+}
 
 /** Known field names per meter protocol (v5 reads like v4 here). */
-export const LOCAL_TRIGGER_FIELDS: Readonly<Record<'v3' | 'v4', ReadonlySet<string>>> = {
-  v3: new Set(V3_FIELDS),
-  v4: new Set([...V3_FIELDS, ...V4_ONLY]),
+export const TRIGGER_FIELDS: Readonly<Record<'v3' | 'v4', ReadonlySet<string>>> = {
+  v3: triggerFields('v3'),
+  v4: triggerFields('v4'),
 };
 
 /** All names any meter may have: used when the meter's protocol is not known yet (no Account API). */
-export const ALL_TRIGGER_FIELDS: ReadonlySet<string> = LOCAL_TRIGGER_FIELDS.v4;
+export const ALL_TRIGGER_FIELDS: ReadonlySet<string> = new Set([...TRIGGER_FIELDS.v3, ...TRIGGER_FIELDS.v4]);
 
 /** Up to three known names closest to `name` (case-insensitive prefix/edit distance), for "did you mean". */
 export function suggestFields(name: string, known: ReadonlySet<string>): string[] {

@@ -23,7 +23,7 @@ export function planSummaryLine(plan: TriggerPlan): string {
  * Human plan text (Terraform style): per gateway, one line per change with a field-level diff.
  * Unchanged triggers are counted, not listed, so a big plan stays readable.
  */
-export function renderPlan(plan: TriggerPlan): string {
+export function renderPlan(plan: TriggerPlan, opts: { readonly footer?: boolean } = {}): string {
   const lines: string[] = [`Trigger plan for ${plan.file}${plan.prune ? ' (--prune)' : ''}`, ''];
   for (const g of plan.gateways) {
     const unchanged = g.changes.filter((c) => c.action === 'unchanged').length;
@@ -52,10 +52,11 @@ export function renderPlan(plan: TriggerPlan): string {
     if (g.changes.length === 0) lines.push('  (no triggers in the file or on the gateway)');
   }
   lines.push('', planSummaryLine(plan));
-  lines.push(
-    plan.changesPending
-      ? 'Changes pending: run `ekm-pipeline triggers apply` to make them.'
-      : 'No changes: the gateways match the file.',
-  );
+  if (opts.footer ?? true)
+    lines.push(
+      plan.changesPending
+        ? 'Changes pending: run `ekm-pipeline triggers apply` to make them.'
+        : 'No changes: the gateways match the file.',
+    );
   return lines.join('\n');
 }
