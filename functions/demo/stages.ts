@@ -1,7 +1,8 @@
+import { cloudStage } from './cloud-stage';
 import type { DemoStage } from './demo-context';
 
 /**
  * `npm start` runs these in order. Each capability adds its stage here (one line), in data-flow
  * order: local stack → EKM cloud → lake → triggers → edge.
  */
-export const demoStages: DemoStage[] = [];
+export const demoStages: DemoStage[] = [cloudStage];

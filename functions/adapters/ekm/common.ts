@@ -24,7 +24,7 @@ export async function ekmGet(
           endpoint,
           meters,
           httpStatus: error.httpStatus,
-          detail: error.message.replace(/^[^:]*: /, ''),
+          detail: error.detail,
         },
         secrets,
       );

@@ -64,6 +64,8 @@ export class EkmApiError extends EkmPipelineError {
   readonly meters: readonly MeterId[];
   /** HTTP status the code arrived with. */
   readonly httpStatus: number;
+  /** EKM's own message, redacted. */
+  readonly detail: string;
   constructor(
     init: { ekmStatus: number; endpoint: string; meters: readonly MeterId[]; httpStatus: number; detail: string },
     secrets: readonly string[] = [],
@@ -84,6 +86,7 @@ export class EkmApiError extends EkmPipelineError {
     this.endpoint = init.endpoint;
     this.meters = init.meters;
     this.httpStatus = init.httpStatus;
+    this.detail = redactSecrets(init.detail, secrets);
   }
 }
 
