@@ -5,6 +5,8 @@
 export interface ObjectInfo {
   readonly key: string;
   readonly size: number;
+  /** Content version (S3 ETag) when the store knows it; caches compare it. */
+  readonly etag?: string;
 }
 
 export interface ObjectStore {

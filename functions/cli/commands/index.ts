@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { registerDemo } from './demo';
 import { registerEkmCloud } from './ekm-cloud';
+import { registerLake } from './lake';
 import { registerTriggers } from './triggers';
 
 /** Each command module exports one `registerX(program)`; add yours to this list (one line). */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerDemo, registerEkmCloud, registerTriggers];
+export const commands: RegisterCommand[] = [registerDemo, registerEkmCloud, registerLake, registerTriggers];

@@ -1,0 +1,114 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { EkmPipelineError } from '../core/errors';
+import { type ColumnType, columnsOf, DATASETS } from '../core/parquet/lake-schema';
+import { normalizePrefix, parseObjectKey } from '../core/parquet/object-keys';
+import type { ObjectStore } from '../ports/object-store';
+
+/**
+ * DuckDB over the lake. @duckdb/node-api has no httpfs, so the lake's objects are mirrored into a
+ * local cache folder first (only changed objects are downloaded; objects gone from the lake, e.g.
+ * hourly files merged by compaction, are removed from the cache so nothing is counted twice).
+ * Views `realtime`, `summary` and `quarantine` are pre-registered (Hive partitions `dataset`,
+ * `date`, `origin` become columns); an empty dataset is an empty view with the full schema.
+ */
+const MANIFEST = '.manifest.json';
+
+export async function syncLakeToDir(
+  store: ObjectStore,
+  prefix: string | undefined,
+  dir: string,
+): Promise<{ files: number; downloaded: number; removed: number }> {
+  const p = normalizePrefix(prefix);
+  mkdirSync(dir, { recursive: true });
+  const manifestPath = join(dir, MANIFEST);
+  const manifest: Record<string, string> = existsSync(manifestPath)
+    ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, string>)
+    : {};
+  const listed = (await store.list(p)).filter((o) => parseObjectKey(o.key) !== undefined);
+  const wanted = new Map(listed.map((o) => [o.key.slice(p.length), o]));
+  let downloaded = 0;
+  for (const [rel, o] of wanted) {
+    const version = o.etag ?? `size:${o.size}:${Date.now()}`;
+    const file = join(dir, rel);
+    if (manifest[rel] === version && existsSync(file)) continue;
+    const bytes = await store.get(o.key);
+    if (!bytes) continue;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, bytes);
+    manifest[rel] = version;
+    downloaded++;
+  }
+  let removed = 0;
+  for (const file of listParquet(dir)) {
+    const rel = relative(dir, file).split(sep).join('/');
+    if (!wanted.has(rel)) {
+      rmSync(file, { force: true });
+      delete manifest[rel];
+      removed++;
+    }
+  }
+  writeFileSync(manifestPath, JSON.stringify(manifest));
+  return { files: wanted.size, downloaded, removed };
+}
+
+function listParquet(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+    .filter((d) => d.isFile() && d.name.endsWith('.parquet'))
+    .map((d) => join(d.parentPath ?? (d as unknown as { path: string }).path, d.name));
+}
+
+const SQL_TYPE: Record<ColumnType, string> = {
+  timestamp: 'TIMESTAMPTZ',
+  string: 'VARCHAR',
+  json: 'VARCHAR',
+  double: 'DOUBLE',
+  int: 'INTEGER',
+  bool: 'BOOLEAN',
+};
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/** The CREATE VIEW statements for a lake folder. */
+export function lakeViewsSql(dir: string): string[] {
+  return DATASETS.map((dataset) => {
+    const files = listParquet(join(dir, `dataset=${dataset}`));
+    if (files.length > 0) {
+      const glob = join(dir, `dataset=${dataset}`, '**', '*.parquet');
+      return `CREATE OR REPLACE VIEW ${dataset} AS SELECT * FROM read_parquet(${quoteLiteral(glob)}, hive_partitioning = true, union_by_name = true)`;
+    }
+    const cols = columnsOf(dataset).map((c) => `CAST(NULL AS ${SQL_TYPE[c.type]}) AS ${quoteIdent(c.name)}`);
+    cols.push(`CAST(NULL AS VARCHAR) AS dataset`, `CAST(NULL AS DATE) AS "date"`, `CAST(NULL AS VARCHAR) AS origin`);
+    return `CREATE OR REPLACE VIEW ${dataset} AS SELECT ${cols.join(', ')} WHERE false`;
+  });
+}
+
+export interface QueryResult {
+  readonly columns: string[];
+  readonly rows: Record<string, unknown>[];
+}
+
+/** Run SQL (one or more statements; the last one's rows are returned) over a lake folder. */
+export async function queryLakeDir(dir: string, sql: string): Promise<QueryResult> {
+  const instance = await DuckDBInstance.create(':memory:', { threads: '2', TimeZone: 'UTC' });
+  const conn = await instance.connect();
+  try {
+    for (const view of lakeViewsSql(dir)) await conn.run(view);
+    try {
+      const reader = await conn.runAndReadAll(sql);
+      return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Record<string, unknown>[] };
+    } catch (error) {
+      throw new EkmPipelineError(
+        'QUERY',
+        `${(error as Error).message.split('\n')[0]} (views: ${DATASETS.join(', ')}; e.g. SELECT count(*) FROM realtime)`,
+        { cause: error },
+      );
+    }
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}

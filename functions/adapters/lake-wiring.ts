@@ -1,0 +1,74 @@
+import type { ProjectConfig } from '../config/project-config';
+import { ValidationError } from '../core/errors';
+import { type Clock, systemClock } from '../ports/clock';
+import { makeCompactLake } from '../use-cases/compact-lake';
+import { makeIngestRealtime } from '../use-cases/ingest-realtime';
+import { makeIngestSummary } from '../use-cases/ingest-summary';
+import { makeLakeWriter } from '../use-cases/write-readings';
+import { DynamoIngestState } from './dynamo-ingest-state';
+import { dynamoClientFromConfig } from './dynamo-state-table';
+import { makeEkmClients } from './ekm/clients';
+import { S3ObjectStore } from './s3-object-store';
+import type { UndiciHttpClientOptions } from './undici-http-client';
+
+/** Composition root of the lake for handlers, CLI commands and `npm start` (one place builds the adapters). */
+export interface LakeWiringOptions {
+  /** Meter shards per hour object; part of the layout, keep it stable per deployment (default 1). */
+  readonly shards?: number;
+  readonly clock?: Clock;
+  readonly httpOptions?: UndiciHttpClientOptions;
+  /** Meters per realtime ingest chunk (default 200). */
+  readonly chunkMeters?: number;
+}
+
+/** The `lake` and `state` sections of a config, or a ValidationError naming the missing one. */
+export function lakeSections(config: ProjectConfig) {
+  if (!config.lake)
+    throw new ValidationError(
+      `${config.file}: /lake`,
+      'no lake configured; add lake: { bucket: NAME } (and endpoint for a local S3)',
+    );
+  if (!config.state)
+    throw new ValidationError(
+      `${config.file}: /state`,
+      'no state table configured; add state: { table: NAME } (and endpoint for DynamoDB Local)',
+    );
+  return { lake: config.lake, state: config.state };
+}
+
+export function openLake(config: ProjectConfig, options: LakeWiringOptions = {}) {
+  const { lake, state } = lakeSections(config);
+  const clock = options.clock ?? systemClock;
+  const shards = options.shards ?? 1;
+  if (!Number.isInteger(shards) || shards < 1 || shards > 99)
+    throw new ValidationError('--shards', `must be an integer 1..99, got ${JSON.stringify(options.shards)}`);
+  const objectStore = S3ObjectStore.fromConfig(lake);
+  const ingestState = new DynamoIngestState(dynamoClientFromConfig(state), state.table);
+  const ekm = makeEkmClients(config.ekm, options.httpOptions);
+  const writer = makeLakeWriter({ objectStore, prefix: lake.prefix, clock, shards });
+  const deps = {
+    account: ekm.account,
+    realtime: ekm.realtime,
+    summary: ekm.summary,
+    lake: writer,
+    state: ingestState,
+    clock,
+    shards,
+    ...(options.chunkMeters ? { chunkMeters: options.chunkMeters } : {}),
+  };
+  return {
+    objectStore,
+    state: ingestState,
+    ekm,
+    writer,
+    prefix: lake.prefix ?? '',
+    ingestRealtime: makeIngestRealtime(deps),
+    ingestSummary: makeIngestSummary(deps),
+    compact: makeCompactLake({ objectStore, prefix: lake.prefix, state: ingestState, clock }),
+    /** HTTP attempts sent to EKM so far (including retries). */
+    requests: () => ekm.http.stats().requests,
+    close: () => ekm.close(),
+  };
+}
+
+export type LakeWiring = ReturnType<typeof openLake>;

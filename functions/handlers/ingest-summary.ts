@@ -1,0 +1,42 @@
+import { resolveEkmKey } from '../adapters/ekm/clients';
+import { openLake } from '../adapters/lake-wiring';
+import { DefaultSecretResolver } from '../adapters/secret-resolvers';
+import { projectConfigFromEnv } from '../config/env';
+import { EkmPipelineError, redactSecrets, ValidationError } from '../core/errors';
+
+/**
+ * Lambda: scheduled 15-minute summary ingest per key; `event.fromMs`/`event.toMs` backfill a range.
+ * Env: EKM_KEYS_JSON, EKM_SUMMARY_URL, EKM_ACCOUNT_URL, LAKE_BUCKET, LAKE_PREFIX, STATE_TABLE.
+ */
+const config = projectConfigFromEnv(process.env);
+const lake = openLake(config);
+const secrets = new DefaultSecretResolver();
+
+export const handler = async (event: { keyAlias?: string; fromMs?: number; toMs?: number } = {}) => {
+  for (const f of ['fromMs', 'toMs'] as const) {
+    const v = event[f];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v)))
+      throw new ValidationError(`event.${f}`, `expected UTC epoch ms, got ${JSON.stringify(v)}`);
+  }
+  const aliases = event.keyAlias ? [event.keyAlias] : config.keys.map((k) => k.alias);
+  const results = [];
+  const failures: string[] = [];
+  for (const alias of aliases) {
+    let secret: string | undefined;
+    try {
+      const key = await resolveEkmKey(config, alias, secrets);
+      secret = key.key;
+      const r = await lake.ingestSummary({
+        key,
+        ...(event.fromMs !== undefined ? { fromMs: event.fromMs } : {}),
+        ...(event.toMs !== undefined ? { toMs: event.toMs } : {}),
+      });
+      results.push({ alias, meters: r.meters, buckets: r.buckets, days: r.days, objects: r.keys.length });
+    } catch (error) {
+      failures.push(`${alias}: ${redactSecrets((error as Error).message, [secret])}`);
+    }
+  }
+  console.log(JSON.stringify({ job: 'ingest-summary', results, failures }));
+  if (failures.length > 0) throw new EkmPipelineError('INGEST_FAILED', failures.join('; '));
+  return { results };
+};
