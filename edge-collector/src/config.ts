@@ -12,7 +12,7 @@
  * schedule: { bEvery: 10, pauseMs: 0 }
  * spool: /var/lib/ekm-edge/spool.db
  * uplink:
- *   endpoint: https://…/edge/v1/batches
+ *   endpoint: https://…/v1/edge/batches
  *   token: { env: EKM_EDGE_TOKEN }   # or { file: /etc/ekm-edge/token }
  *   batchSize: 500
  *   intervalMs: 10000

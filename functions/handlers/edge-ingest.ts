@@ -1,11 +1,14 @@
 /**
  * Lambda behind the edge HTTP API (`POST /v1/edge/batches`, API Gateway HTTP API payload v2).
- * Thin: the project config comes from the environment once per cold start (EDGE_GATEWAYS_JSON,
- * LAKE_BUCKET, LAKE_PREFIX, STATE_TABLE), gateway tokens from Secrets Manager on first use; the
- * use-case does the rest. Responses never carry a token.
+ * Thin: its config comes from the environment on the first request of a container
+ * (EDGE_GATEWAYS_JSON, LAKE_BUCKET, LAKE_PREFIX, STATE_TABLE), gateway tokens from Secrets
+ * Manager; the use-case does the rest. Responses and logs never carry a token.
  */
 import { DefaultSecretResolver } from '../adapters/secret-resolvers';
-import { projectConfigFromEnv } from '../config/env';
+import { optionalEnv, requiredEnv } from '../config/env';
+import { ENV } from '../config/env-names';
+import { type ProjectConfig, parseProjectConfig } from '../config/project-config';
+import { ValidationError } from '../core/errors';
 import { edgeIngestFromConfig } from '../local/edge-ingest-server';
 import type { IngestEdgeBatch } from '../use-cases/ingest-edge-batch';
 
@@ -22,10 +25,42 @@ export interface HttpApiResultV2 {
   readonly body: string;
 }
 
-const config = projectConfigFromEnv(process.env);
-let ingest: Promise<IngestEdgeBatch> | undefined;
+/**
+ * The edge ingest config from the Lambda environment. The edge function needs no EKM keys, so it
+ * does not go through projectConfigFromEnv (which requires at least one key); the result is
+ * validated by the same schema.
+ */
+export function loadEdgeIngestConfig(env: Readonly<Record<string, string | undefined>>): ProjectConfig {
+  let gateways: unknown;
+  try {
+    gateways = JSON.parse(requiredEnv(env, ENV.EDGE_GATEWAYS_JSON));
+  } catch (cause) {
+    if (cause instanceof ValidationError) throw cause;
+    throw new ValidationError(ENV.EDGE_GATEWAYS_JSON, `is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  if (!Array.isArray(gateways))
+    throw new ValidationError(ENV.EDGE_GATEWAYS_JSON, 'must be a JSON array of {id, tokenSecretId, meters}');
+  const prefix = optionalEnv(env, ENV.LAKE_PREFIX);
+  return parseProjectConfig(
+    {
+      version: 1,
+      // The schema wants a key; the edge function never calls EKM, so this placeholder is never resolved.
+      keys: [{ alias: 'edge-only', secret: { env: 'EKM_KEY_UNUSED' } }],
+      lake: { bucket: requiredEnv(env, ENV.LAKE_BUCKET), ...(prefix ? { prefix } : {}) },
+      state: { table: requiredEnv(env, ENV.STATE_TABLE) },
+      edge: {
+        gateways: (gateways as { id: string; tokenSecretId: string; meters: string[] }[]).map((g) => ({
+          id: g.id,
+          token: { secretsManager: g.tokenSecretId },
+          meters: g.meters,
+        })),
+      },
+    },
+    'environment',
+  );
+}
 
-/** Build (once) the use-case; exported for tests that inject their own. */
+/** The handler over a use-case factory (tests inject their own). */
 export function makeHandler(getIngest: () => Promise<IngestEdgeBatch>) {
   return async (event: HttpApiEventV2): Promise<HttpApiResultV2> => {
     const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
@@ -54,8 +89,12 @@ export function makeHandler(getIngest: () => Promise<IngestEdgeBatch>) {
   };
 }
 
+let ingest: Promise<IngestEdgeBatch> | undefined;
+
 export const handler = makeHandler(() => {
-  ingest ??= edgeIngestFromConfig(config, new DefaultSecretResolver());
+  ingest ??= Promise.resolve().then(() =>
+    edgeIngestFromConfig(loadEdgeIngestConfig(process.env), new DefaultSecretResolver()),
+  );
   // A failed start (e.g. a secret that cannot be read) must not be cached for the container's life.
   ingest.catch(() => {
     ingest = undefined;
