@@ -1,8 +1,9 @@
 import { cloudStage } from './cloud-stage';
 import type { DemoStage } from './demo-context';
+import { triggersStage } from './triggers-stage';
 
 /**
  * `npm start` runs these in order. Each capability adds its stage here (one line), in data-flow
  * order: local stack → EKM cloud → lake → triggers → edge.
  */
-export const demoStages: DemoStage[] = [cloudStage];
+export const demoStages: DemoStage[] = [cloudStage, triggersStage];

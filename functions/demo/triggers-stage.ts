@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { openTriggerSync } from '../adapters/ekm/trigger-sync-wiring';
+import { DefaultSecretResolver } from '../adapters/secret-resolvers';
+import { EkmPipelineError } from '../core/errors';
+import { planSummaryLine } from '../core/triggers/render';
+import { systemClock } from '../ports/clock';
+import { makeApplyTriggers } from '../use-cases/apply-triggers';
+import { makePlanTriggers } from '../use-cases/plan-triggers';
+import { makeValidateTriggers } from '../use-cases/validate-triggers';
+import type { DemoStage } from './demo-context';
+
+/**
+ * `npm start` stage: trigger sync against the local EKM cloud (started by the cloud stage):
+ * validate examples/triggers.yaml (Account API checks included), plan, apply, and plan again to
+ * show that nothing is left to do. The same use-cases as `ekm-pipeline triggers ...`.
+ */
+export const triggersStage: DemoStage = {
+  name: 'Trigger sync (validate, plan, apply, re-plan)',
+  async run(ctx) {
+    const config = ctx.local.config;
+    if (!config)
+      throw new EkmPipelineError('DEMO_ORDER', 'the trigger stage needs the local EKM cloud stage to run first');
+    const root = join(ctx.stateDir, '..');
+    const file = join(root, 'examples', 'triggers.yaml');
+    const shown = relative(root, file);
+    const wiring = await openTriggerSync(config, 'demo', new DefaultSecretResolver());
+    try {
+      const validated = await makeValidateTriggers({
+        clock: systemClock,
+        account: { api: wiring.account, key: wiring.key },
+      })({ file: shown, text: readFileSync(file, 'utf8') });
+      const plan = makePlanTriggers({ triggers: wiring.triggers });
+      const first = await plan({ desired: validated.desired });
+      const applied = await makeApplyTriggers({ triggers: wiring.triggers, keyAlias: 'demo', secrets: wiring.secrets })(
+        first.plan,
+      );
+      if (!applied.ok)
+        throw new EkmPipelineError(
+          'DEMO_TRIGGERS',
+          `apply failed for ${applied.outcomes
+            .filter((o) => o.status === 'failed')
+            .map((o) => o.name)
+            .join(', ')}`,
+        );
+      const second = await plan({ desired: validated.desired });
+      const firing = validated.firings[0];
+      return [
+        `validated ${shown}: ${validated.triggerCount} triggers on ${validated.desired.gateways.map((g) => g.mac).join(', ')} (schema, fields, RRULEs and Account API checks passed)${
+          firing
+            ? `; "${firing.trigger}" next fires ${firing.next
+                .slice(0, 2)
+                .map((ms) => new Date(ms).toISOString().slice(0, 16))
+                .join(', ')} UTC`
+            : ''
+        }`,
+        `first plan: ${planSummaryLine(first.plan)}`,
+        `apply: ${applied.applied} change(s) made through the local Trigger API, ${applied.failed} failed`,
+        `second plan: ${planSummaryLine(second.plan)} ${second.plan.changesPending ? 'UNEXPECTED changes pending' : '(nothing to do: `triggers plan` would exit 0)'}`,
+        `${wiring.requests()} HTTP requests in total; try: npx ekm-pipeline triggers plan ${shown} --config .local/ekm-pipeline.yaml`,
+      ];
+    } finally {
+      await wiring.close();
+    }
+  },
+};
