@@ -43,8 +43,20 @@ export function pathStyleToQuery(path: string, query: URLSearchParams): URLSearc
 
 const KWH_UNITS = new Set(['kWh', 'kVARh']);
 
-/** Decimal places EKM-style strings carry per field. */
+const decimalsCache = new Map<string, number>();
+
+/** Decimal places EKM-style strings carry per field (cached: this runs for every value served). */
 function decimals(name: string, protocol: 'v3' | 'v4'): number {
+  const cacheKey = `${protocol}${name}`;
+  let d = decimalsCache.get(cacheKey);
+  if (d === undefined) {
+    d = computeDecimals(name, protocol);
+    decimalsCache.set(cacheKey, d);
+  }
+  return d;
+}
+
+function computeDecimals(name: string, protocol: 'v3' | 'v4'): number {
   const spec = fieldSpec(name);
   if (spec?.unit && KWH_UNITS.has(spec.unit)) return protocol === 'v4' ? 2 : 1;
   if (spec?.unit === 'V' || spec?.unit === 'A') return 1;
@@ -54,13 +66,33 @@ function decimals(name: string, protocol: 'v3' | 'v4'): number {
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
+function utcParts(ms: number): {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+} {
+  const d = new Date(ms);
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+  };
+}
+
 /**
  * One read on the wire. Choices (cloud-api.md §2.5, §10.2): `Good`, `Good_Reads_Ratio` and
  * `Time_Stamp_UTC_ms` are JSON numbers; every other value is a decimal string. `Date` is
  * `YYYY-MM-DD` and `Time` `HH:MM:SS.mmm`, both in `tz` (UTC by default).
  */
 function wireRead(read: SimRead, tz: string, fields: ReadonlySet<string> | undefined): Record<string, unknown> {
-  const p = localParts(read.timeMs, tz);
+  // UTC (the default) needs no Intl round trip.
+  const p = tz === 'UTC' ? utcParts(read.timeMs) : localParts(read.timeMs, tz);
   const out: Record<string, unknown> = {
     Good: read.good ? 1 : 0,
     Date: `${p.year}-${pad(p.month)}-${pad(p.day)}`,

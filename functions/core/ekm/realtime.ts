@@ -3,7 +3,7 @@ import { isMeterId, type MeterId, toApiSerial, toMeterId } from '../readings/met
 import type { FieldValue, MeterProtocol, Reading } from '../readings/reading';
 import { detectEkmStatus, EkmApiError, EkmResponseError } from './ekm-errors';
 import { checkTimeZone, toEkmTz } from './ekm-time';
-import { fieldSpec, isTextField } from './field-catalog';
+import { fieldSpec } from './field-catalog';
 
 /**
  * Realtime API (`/readMeter`), pure: validate a query, plan batches, build request URLs, and parse
@@ -117,10 +117,17 @@ export interface ParseContext {
 const META = new Set(['Good', 'Date', 'Time', 'Time_Stamp_UTC_ms']);
 const NUMERIC = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
+/** Decimal text → number. The fast path (`Number`) is exact for EKM's plain decimals; the regex only settles odd cases. */
 function toNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'string' && NUMERIC.test(value)) return Number(value);
-  return undefined;
+  if (typeof value !== 'string' || value.length === 0) return undefined;
+  const c = value.charCodeAt(0);
+  // Digits or a minus sign first: `Number` accepts exactly the decimals we want (no hex, no blanks).
+  if ((c >= 48 && c <= 57) || c === 45) {
+    const n = Number(value);
+    if (Number.isFinite(n) && value.charCodeAt(1) !== 120) return n;
+  }
+  return NUMERIC.test(value) ? Number(value) : undefined;
 }
 
 function fail(ctx: ParseContext, detail: string): never {
@@ -129,11 +136,12 @@ function fail(ctx: ParseContext, detail: string): never {
 
 function parseValue(name: string, value: unknown, ctx: ParseContext, meter: MeterId): FieldValue | undefined {
   if (value === null || value === undefined || value === '') return undefined;
-  if (isTextField(name)) return typeof value === 'string' ? value : String(value);
+  const kind = fieldSpec(name)?.kind;
+  if (kind === 'text') return typeof value === 'string' ? value : String(value);
   const n = toNumber(value);
   if (n !== undefined) return n;
   // Fields outside the catalog keep their text; a catalog number that is not a number is an EKM bug.
-  if (!fieldSpec(name) && typeof value === 'string') return value;
+  if (kind === undefined && typeof value === 'string') return value;
   return fail(
     ctx,
     `meter ${meter}: field ${name} should be a decimal number, got ${JSON.stringify(value).slice(0, 40)}`,
