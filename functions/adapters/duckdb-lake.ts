@@ -93,7 +93,7 @@ export interface QueryResult {
 
 /** Run SQL (one or more statements; the last one's rows are returned) over a lake folder. */
 export async function queryLakeDir(dir: string, sql: string): Promise<QueryResult> {
-  const instance = await DuckDBInstance.create(':memory:', { threads: '2', TimeZone: 'UTC' });
+  const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
   const conn = await instance.connect();
   try {
     for (const view of lakeViewsSql(dir)) await conn.run(view);
