@@ -106,7 +106,8 @@ export function parseEdgeConfig(raw: unknown, file: string): EdgeConfig {
   else
     token = fail(
       '/uplink/token',
-      isObj(tok) ? Object.keys(tok) : tok,
+      // Never echo the value: someone may have pasted the token itself here.
+      isObj(tok) ? Object.keys(tok) : `(a ${typeof tok}, not shown)`,
       'expected { env: EKM_EDGE_TOKEN } or { file: /etc/ekm-edge/token } (never the token itself)',
     );
   return {
