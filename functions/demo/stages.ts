@@ -1,10 +1,11 @@
 import { cloudStage } from './cloud-stage';
 import type { DemoStage } from './demo-context';
 import { edgeStage } from './edge-stage';
+import { lakeStage } from './lake-stage';
 import { triggersStage } from './triggers-stage';
 
 /**
  * `npm start` runs these in order. Each capability adds its stage here (one line), in data-flow
  * order: local stack → EKM cloud → lake → triggers → edge.
  */
-export const demoStages: DemoStage[] = [cloudStage, triggersStage, edgeStage];
+export const demoStages: DemoStage[] = [cloudStage, lakeStage, triggersStage, edgeStage];
