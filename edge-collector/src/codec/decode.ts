@@ -48,7 +48,7 @@ function text(frame: Uint8Array, offset: number, length: number): string {
 }
 
 function hex(frame: Uint8Array, offset: number, length: number): string {
-  return Buffer.from(frame.subarray(offset, offset + length)).toString('hex');
+  return Buffer.from(frame.buffer, frame.byteOffset + offset, length).toString('hex');
 }
 
 /** kWh_Scale digit → divisor (library ScaleKWH: 0 → 1, 1 → 10, 2 → 100, anything else → 1). */
@@ -144,13 +144,15 @@ export function checkFrame(frame: Uint8Array): void {
 
 function readFields(frame: Uint8Array, layout: readonly FieldSpec[], divisor: number): Record<string, FieldValue> {
   const fields: Record<string, FieldValue> = {};
+  // One latin1 view of the (already 7-bit checked) frame; fields are slices of it.
+  const all = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('latin1');
   for (const spec of layout) {
     if (spec.type === 'skip') continue;
     if (spec.type === 'hex') {
       fields[spec.name] = hex(frame, spec.offset, spec.length);
       continue;
     }
-    const raw = text(frame, spec.offset, spec.length);
+    const raw = all.slice(spec.offset, spec.offset + spec.length);
     const bad = (expected: string) =>
       new CodecError(
         'BAD_FIELD',
