@@ -7,7 +7,7 @@ import type { FakeRequest, FakeResponse, FakeRoute } from './fake-http';
 import { type FaultConfig, FaultInjector, type RequestFault } from './faults';
 import { demoAccount, type FakeAccount } from './identities';
 import { makeRealtimeRoute } from './realtime-route';
-import { DEFAULT_BAD_READ_RATE } from './simulator';
+import { DEFAULT_BAD_READ_RATE, type SimRead, simulateReads } from './simulator';
 import { makeSummaryRoute } from './summary-route';
 import { makeTriggerRoute } from './trigger-routes';
 
@@ -36,6 +36,12 @@ export interface FakeCloud {
   readonly seed: number;
   readonly historyStartMs: number;
   readonly badReadRate: number;
+  /**
+   * The simulator's own series of a meter (`fromMs < timeMs <= toMs`, oldest first, failed reads
+   * included), with this cloud's seed, history start and bad-read rate. Good reads' `values` equal
+   * the `fields` the client returns for them.
+   */
+  series(meter: string, fromMs: number, toMs: number): SimRead[];
   /** Replace the fault config (the request counter restarts). */
   setFaults(faults: FaultConfig): void;
   /** Requests served and faults injected since start / the last setFaults. */
@@ -183,6 +189,11 @@ export async function startFakeCloud(opts: FakeCloudOptions = {}): Promise<FakeC
     seed,
     historyStartMs,
     badReadRate,
+    series(meter, fromMs, toMs) {
+      const entry = state.meters.get(meter);
+      if (!entry) throw new RangeError(`meter ${meter} is not in this local EKM cloud's account`);
+      return simulateReads(entry.meter, fromMs, toMs, state.sim);
+    },
     setFaults(faults) {
       state.faults.current = new FaultInjector(faults);
     },

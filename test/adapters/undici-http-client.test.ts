@@ -161,3 +161,20 @@ describe('UndiciHttpClient', () => {
     expect(parseRetryAfter('soon', 0)).toBeUndefined();
   });
 });
+
+describe('UndiciHttpClient keep-alive', () => {
+  it('reuses pooled connections for sequential requests', async () => {
+    // Prepare
+    let connections = 0;
+    const onConnection = () => connections++;
+    server.on('connection', onConnection);
+    handler = (_req, res) => json(res, 200, {});
+    const c = client();
+    // Act
+    for (let i = 0; i < 20; i++) await get(c);
+    // Assess: undici's pool may open a second socket while the first is being released; never one per request.
+    server.off('connection', onConnection);
+    expect(connections).toBeLessThanOrEqual(2);
+    await c.close();
+  });
+});
