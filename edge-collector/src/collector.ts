@@ -14,6 +14,8 @@ export interface CollectorStats {
   failures: number;
   uploaded: number;
   uploadRetries: number;
+  /** Batches the pipeline refused for good (kept in the spool's `rejected` table). */
+  rejectedBatches: number;
 }
 
 export interface CollectorDeps {
@@ -26,7 +28,7 @@ export interface CollectorDeps {
 }
 
 export class Collector {
-  readonly stats: CollectorStats = { reads: 0, failures: 0, uploaded: 0, uploadRetries: 0 };
+  readonly stats: CollectorStats = { reads: 0, failures: 0, uploaded: 0, uploadRetries: 0, rejectedBatches: 0 };
   private stopping = false;
   private uploading: Promise<void> | undefined;
   private nextUploadAt = 0;
@@ -76,6 +78,8 @@ export class Collector {
       .then((s) => {
         this.stats.uploaded += s.readings;
         this.stats.uploadRetries += s.retries;
+        this.stats.rejectedBatches += s.rejected;
+        if (s.rejected > 0) log(`${s.rejected} batch(es) refused by the pipeline; kept in the spool's rejected table`);
         if (s.backoffMs !== undefined) log(`upload failed; retrying in ${Math.round(s.backoffMs / 1000)} s`);
       })
       .catch((error: unknown) => log(`upload error: ${(error as Error).message}`))

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3ObjectStore } from '../adapters/s3-object-store';
 import type { ProjectConfig } from '../config/project-config';
@@ -107,8 +107,8 @@ export const edgeStage: DemoStage = {
 
     const dir = join(ctx.stateDir, 'edge');
     mkdirSync(dir, { recursive: true });
+    // The spool persists across runs like on a real gateway (its random id keeps batch ids unique).
     const spool = join(dir, 'spool.db');
-    for (const f of [spool, `${spool}-wal`, `${spool}-shm`]) rmSync(f, { force: true });
     const edgeYaml = join(dir, 'edge.yaml');
     writeFileSync(
       edgeYaml,
@@ -134,7 +134,8 @@ export const edgeStage: DemoStage = {
       reads: number;
       failures: number;
       uploaded: number;
-      spool: { pending: number };
+      rejectedBatches: number;
+      spool: { pending: number; rejected: number };
     };
     const runMs = Date.now() - started2;
 
@@ -145,6 +146,7 @@ export const edgeStage: DemoStage = {
     const rows = [];
     for (const key of keys) rows.push(...decodeRows((await store.get(key))!));
     const edgeRows = rows.filter((r) => r.source === 'edge');
+    const thisRun = edgeRows.filter((r) => Number(r.time) >= started2);
     const latest = edgeRows.filter((r) => r.meter === BUS_METERS[0].address).at(-1);
 
     if (ctx.serve) {
@@ -155,8 +157,8 @@ export const edgeStage: DemoStage = {
     return [
       `edge ingest endpoint at ${server.url} (gateway "${DEMO_GATEWAY}", bearer token auth)${started ? '; own local S3 + DynamoDB (no lake stage ran)' : ''}`,
       `simulated RS-485 bus on ${port}: ${BUS_METERS.map((m) => `${m.address}/${m.family}`).join(', ')} (9600 baud 7E1 pacing, noise every 5th reply)`,
-      `ekm-edge run: ${summary.reads} reads (${summary.failures} failed) in ${runMs} ms incl. start-up, ${summary.uploaded} uploaded, ${summary.spool.pending} left in the spool (${edgeYaml})`,
-      `lake: ${edgeRows.length} edge readings (source=edge, via=${DEMO_GATEWAY}) in ${keys.length} object(s), e.g. ${keys[0] ?? '-'}`,
+      `ekm-edge run: ${summary.reads} reads (${summary.failures} failed) in ${runMs} ms incl. start-up, ${summary.uploaded} uploaded, ${summary.rejectedBatches} batches refused, ${summary.spool.pending} left in the spool (${edgeYaml})`,
+      `lake: ${thisRun.length} edge readings from this run (${edgeRows.length} in all; source=edge, via=${DEMO_GATEWAY}) in ${keys.length} object(s), e.g. ${keys[0] ?? '-'}`,
       `latest ${BUS_METERS[0].address}: kWh_Tot=${latest?.kWh_Tot ?? '?'}, RMS_Watts_Tot=${latest?.RMS_Watts_Tot ?? '?'} W, CT_Ratio=${latest?.CT_Ratio ?? '?'}`,
     ];
   },

@@ -8,11 +8,15 @@
  * with the same idempotency key; the pipeline dedupes it. `kill -9` at any moment loses nothing
  * that `append` returned for, and never turns one reading into two.
  */
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { EdgeReading } from '../codec/reading';
 
 export interface SpoolBatch {
-  /** The idempotency key: `<gateway>-<first seq>-<last seq>`, stable across restarts. */
+  /**
+   * The idempotency key: `<gateway>-<spool id>-<first seq>-<last seq>`, stable across restarts. The
+   * random spool id (made once per spool file) keeps a re-created spool from reusing old ids.
+   */
   readonly batchId: string;
   readonly readings: readonly EdgeReading[];
   readonly attempts: number;
@@ -31,6 +35,8 @@ export function backoffMs(attempts: number, baseMs = 1000, capMs = 300_000): num
 
 export class Spool {
   private readonly db: Database.Database;
+  /** Random id of this spool file, part of every batch id. */
+  readonly spoolId: string;
 
   constructor(
     readonly path: string,
@@ -56,6 +62,7 @@ export class Spool {
         next_attempt_ms INTEGER NOT NULL DEFAULT 0,
         last_error TEXT
       );
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS rejected (
         batch_id TEXT NOT NULL,
         rejected_ms INTEGER NOT NULL,
@@ -63,6 +70,10 @@ export class Spool {
         body TEXT NOT NULL
       );
     `);
+    this.db
+      .prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('spool_id', ?)")
+      .run(randomBytes(4).toString('hex'));
+    this.spoolId = (this.db.prepare("SELECT value FROM meta WHERE key = 'spool_id'").get() as { value: string }).value;
   }
 
   /** Durably append one reading; a second append of the same (meter, timeMs) is a no-op. Returns true if new. */
@@ -92,7 +103,7 @@ export class Spool {
       const first = rows[0];
       const last = rows[rows.length - 1];
       if (!first || !last) return undefined;
-      const batchId = `${this.gateway}-${String(first.seq).padStart(12, '0')}-${String(last.seq).padStart(12, '0')}`;
+      const batchId = `${this.gateway}-${this.spoolId}-${String(first.seq).padStart(12, '0')}-${String(last.seq).padStart(12, '0')}`;
       this.db.prepare('INSERT INTO batches (batch_id, created_ms) VALUES (?, ?)').run(batchId, nowMs);
       this.db
         .prepare('UPDATE readings SET batch_id = ? WHERE batch_id IS NULL AND seq BETWEEN ? AND ?')

@@ -59,13 +59,28 @@ describe('Spool', () => {
     now = 1000;
     const second = await flushSpool(spool, uplink, { gateway: 'gw-1', batchSize: 3, now: () => now });
     expect(second).toMatchObject({ batches: 2, readings: 6 });
+    const id = spool.spoolId;
+    expect(id).toMatch(/^[0-9a-f]{8}$/);
     expect(uplink.sent).toEqual([
-      'gw-1-000000000001-000000000003',
-      'gw-1-000000000001-000000000003',
-      'gw-1-000000000004-000000000006',
+      `gw-1-${id}-000000000001-000000000003`,
+      `gw-1-${id}-000000000001-000000000003`,
+      `gw-1-${id}-000000000004-000000000006`,
     ]);
     expect(spool.stats().pending).toBe(0);
     spool.close();
+  });
+
+  it('keeps its spool id across reopen; a re-created spool gets a new one (no batch id reuse)', () => {
+    const dir = tmp();
+    const a = new Spool(join(dir, 's.db'), 'gw-1');
+    const id = a.spoolId;
+    a.close();
+    const again = new Spool(join(dir, 's.db'), 'gw-1');
+    expect(again.spoolId).toBe(id);
+    again.close();
+    const fresh = new Spool(join(dir, 'other.db'), 'gw-1');
+    expect(fresh.spoolId).not.toBe(id);
+    fresh.close();
   });
 
   it('sets a refused batch aside without losing it', async () => {
