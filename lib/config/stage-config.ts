@@ -59,8 +59,18 @@ function positiveMinutes(value: unknown, name: string, fallback: number, max: nu
   return value;
 }
 
-/** Validate raw context into a StageConfig. */
-export function parseStageConfig(raw: unknown): StageConfig {
+/** Validate raw context (an object, or a JSON string as `-c ekm-pipeline='{...}'` passes it) into a StageConfig. */
+export function parseStageConfig(context: unknown): StageConfig {
+  let raw = context;
+  if (typeof context === 'string') {
+    try {
+      raw = JSON.parse(context);
+    } catch (cause) {
+      fail(
+        `context ekm-pipeline is not valid JSON (${(cause as Error).message}), got ${JSON.stringify(context.slice(0, 80))}`,
+      );
+    }
+  }
   if (typeof raw !== 'object' || raw === null) fail(`expected an object, got ${JSON.stringify(raw)}`);
   const r = raw as Record<string, unknown>;
   const stageName = r.stageName ?? 'dev';

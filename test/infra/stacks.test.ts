@@ -85,7 +85,7 @@ describe('DataStack', () => {
     }
   });
 
-  it('declares the lake columns with the Parquet writer's types', () => {
+  it('declares the lake columns with the Parquet writer types', () => {
     data.hasResourceProperties('AWS::Glue::Table', {
       TableInput: Match.objectLike({
         Name: 'realtime',
