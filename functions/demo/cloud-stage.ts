@@ -10,6 +10,8 @@ import type { DemoStage } from './demo-context';
 
 /** Local EKM cloud seed for `npm start` (any fixed value keeps demo runs comparable). */
 const DEMO_SEED = 1;
+/** Port of the local EKM cloud under `npm start -- --serve` (same default as `ekm-pipeline fake-cloud`). */
+const SERVE_PORT = 8400;
 
 /**
  * `npm start` stage 1: start the local EKM cloud, write `.local/ekm-pipeline.yaml` pointing every
@@ -19,7 +21,10 @@ const DEMO_SEED = 1;
 export const cloudStage: DemoStage = {
   name: 'Local EKM cloud + EKM client',
   async run(ctx) {
-    const cloud = await startFakeCloud({ seed: DEMO_SEED });
+    // With --serve a fixed port is friendlier (curl examples keep working); fall back to any free port.
+    const cloud = ctx.serve
+      ? await startFakeCloud({ seed: DEMO_SEED, port: SERVE_PORT }).catch(() => startFakeCloud({ seed: DEMO_SEED }))
+      : await startFakeCloud({ seed: DEMO_SEED });
     ctx.onClose(() => cloud.close());
     const file = join(ctx.stateDir, 'ekm-pipeline.yaml');
     const raw = {

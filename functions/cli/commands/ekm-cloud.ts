@@ -8,7 +8,14 @@ import { ValidationError } from '../../core/errors';
 import { toMeterId } from '../../core/readings/meter-id';
 import { type FaultConfig, parseFaultConfig } from '../../fake-cloud/faults';
 import { generateAccount } from '../../fake-cloud/generate-account';
-import { DEMO_ACCOUNT_KEY, DEMO_BEARER_TOKEN, DEMO_GATEWAY_MAC, DEMO_METER_ID } from '../../fake-cloud/identities';
+import {
+  DEMO_ACCOUNT_KEY,
+  DEMO_BEARER_TOKEN,
+  DEMO_GATEWAY_MAC,
+  DEMO_METER_ID,
+  type FakeAccount,
+  type FakeMeter,
+} from '../../fake-cloud/identities';
 import { startFakeCloud } from '../../fake-cloud/server';
 import type { EkmKey, SummaryReport } from '../../ports/ekm-api';
 import { EXIT_OK, printResult } from '../output';
@@ -100,6 +107,7 @@ interface FakeCloudOpts {
   rateOutOfOrder?: string;
   rateRepeat?: string;
   meters?: string;
+  account?: string;
   badReadRate?: string;
   errorStyle: string;
   json?: boolean;
@@ -137,6 +145,53 @@ function faultsFrom(opts: FakeCloudOpts): FaultConfig {
   return parseFaultConfig(merged, opts.faults ?? 'fault flags');
 }
 
+/**
+ * Identities for the local EKM cloud from a JSON file (shape of FakeAccount in fake-cloud/identities.ts):
+ * `{"keys":[{"key":"…","kind":"account|gateway|meter","scope":"…"}],"tokens":[{"token":"…","permission":"READ|READ/WRITE",
+ * "privilege":"OWNER"}],"gateways":[{"mac":"4016fa0500cd","name":"…","meters":[{"id":"000350000900","protocol":"v4","relays":[]}]}]}`.
+ */
+function readAccountFile(file: string): FakeAccount {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new ValidationError('--account', `cannot read ${file} as JSON`, { cause });
+  }
+  const acc = raw as Partial<FakeAccount> | null;
+  if (!acc || !Array.isArray(acc.keys) || !Array.isArray(acc.tokens) || !Array.isArray(acc.gateways)) {
+    throw new ValidationError('--account', `${file} must be an object with "keys", "tokens" and "gateways" lists`);
+  }
+  acc.keys.forEach((k, i) => {
+    if (typeof k?.key !== 'string' || !['account', 'gateway', 'meter'].includes(k.kind)) {
+      throw new ValidationError(`--account: keys[${i}]`, 'needs "key" (string) and "kind" (account, gateway or meter)');
+    }
+  });
+  acc.gateways.forEach((g, i) => {
+    if (typeof g?.mac !== 'string' || !/^[0-9a-f]{12}$/.test(g.mac) || !Array.isArray(g.meters)) {
+      throw new ValidationError(
+        `--account: gateways[${i}]`,
+        'needs "mac" (12 lower-case hex digits) and a "meters" list',
+      );
+    }
+    (g.meters as readonly FakeMeter[]).forEach((m, j) => {
+      if (typeof m?.id !== 'string' || !/^\d{12}$/.test(m.id) || (m.protocol !== 'v3' && m.protocol !== 'v4')) {
+        throw new ValidationError(
+          `--account: gateways[${i}].meters[${j}]`,
+          'needs "id" (12 digits) and "protocol" (v3 or v4)',
+        );
+      }
+    });
+  });
+  return {
+    keys: acc.keys,
+    tokens: acc.tokens,
+    gateways: acc.gateways.map((g) => ({
+      ...g,
+      meters: (g.meters as readonly FakeMeter[]).map((m) => ({ ...m, relays: m.relays ?? [] })),
+    })),
+  };
+}
+
 /** `fake-cloud`, `meters` and `read realtime|summary`: the local EKM cloud and the EKM client. */
 export function registerEkmCloud(program: Command): void {
   program
@@ -145,6 +200,7 @@ export function registerEkmCloud(program: Command): void {
     .option('--port <n>', 'port to listen on (0 = any free port)', '8400')
     .option('--seed <n>', 'simulation and fault seed', '1')
     .option('--meters <n>', 'simulate an account with N meters instead of the demo account')
+    .option('--account <file>', 'JSON identities {keys, tokens, gateways} instead of the demo account')
     .option('--bad-read-rate <r>', 'share of Good: 0 reads, 0..1 (default 0.005)')
     .option('--error-style <style>', 'summary error bodies: json or legacy-text', 'json')
     .option('--faults <file>', 'JSON fault config, e.g. {"latencyMs":50,"rate429":0.1,"retryAfterSec":1}')
@@ -174,25 +230,27 @@ export function registerEkmCloud(program: Command): void {
         seed,
         faults,
         ...(meterCount ? { account: generateAccount({ meters: meterCount }) } : {}),
+        ...(opts.account ? { account: readAccountFile(opts.account) } : {}),
         ...(badReadRate !== undefined ? { badReadRate } : {}),
         behaviour: { errorStyle: opts.errorStyle },
       });
       const info = {
         url: cloud.url,
-        key: DEMO_ACCOUNT_KEY,
-        token: DEMO_BEARER_TOKEN,
-        gateway: DEMO_GATEWAY_MAC,
+        // Local identities are demo values printed on purpose: they only open this loopback server.
+        key: cloud.account.keys[0]?.key ?? DEMO_ACCOUNT_KEY,
+        token: cloud.account.tokens[0]?.token ?? DEMO_BEARER_TOKEN,
+        gateway: cloud.account.gateways[0]?.mac ?? DEMO_GATEWAY_MAC,
         meters: cloud.account.gateways.reduce((n, g) => n + g.meters.length, 0),
-        exampleMeter: DEMO_METER_ID,
+        exampleMeter: cloud.account.gateways[0]?.meters[0]?.id ?? DEMO_METER_ID,
         faults,
       };
       printResult(opts, info, () =>
         [
           `Local EKM cloud listening on ${cloud.url} (Ctrl-C to stop)`,
-          `  demo account key: ${DEMO_ACCOUNT_KEY}   bearer token: ${DEMO_BEARER_TOKEN}`,
-          `  gateway ${DEMO_GATEWAY_MAC}, ${info.meters} simulated meters, seed ${seed}`,
-          `  try: curl '${cloud.url}/readMeter?key=${DEMO_ACCOUNT_KEY}&meters=350000900&cnt=1'`,
-          `       curl '${cloud.url}/account/api/account?key=${DEMO_ACCOUNT_KEY}'`,
+          `  account key: ${info.key}   bearer token: ${info.token}`,
+          `  gateway ${info.gateway}, ${info.meters} simulated meters, seed ${seed}`,
+          `  try: curl '${cloud.url}/readMeter?key=${info.key}&meters=${info.exampleMeter.replace(/^0+/, '')}&cnt=1'`,
+          `       curl '${cloud.url}/account/api/account?key=${info.key}'`,
           Object.keys(faults).length > 1 ? `  faults: ${JSON.stringify(faults)}` : '  faults: none',
         ].join('\n'),
       );
