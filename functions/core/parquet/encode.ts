@@ -1,7 +1,7 @@
 import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
-import { type ColumnSpec, columnsOf, type Dataset, LAKE_SCHEMA_VERSION } from './lake-schema';
-import type { CellValue, LakeRow } from './rows';
+import { type ColumnSpec, columnsOf, DATASETS, type Dataset, LAKE_SCHEMA_VERSION } from './lake-schema';
+import { type CellValue, emptyRow, type LakeRow } from './rows';
 
 /**
  * Parquet encoding of lake rows: apache-arrow builds typed columns, parquet-wasm (Rust `parquet`)
@@ -29,82 +29,96 @@ function properties(dataset: Dataset): parquet.WriterProperties {
     .build();
 }
 
-function validity(rows: readonly LakeRow[], name: string): { bitmap: Uint8Array; nulls: number } {
-  const bitmap = new Uint8Array((rows.length + 7) >> 3);
-  let nulls = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const v = rows[i]?.[name];
-    if (v === null || v === undefined) nulls++;
-    else bitmap[i >> 3]! |= 1 << (i & 7);
-  }
-  return { bitmap, nulls };
-}
-
 function fail(spec: ColumnSpec, i: number, v: CellValue | undefined): never {
   throw new TypeError(`lake encode: row ${i} column ${spec.name} (${spec.type}) got ${JSON.stringify(v)}`);
 }
 
 function vectorOf(spec: ColumnSpec, rows: readonly LakeRow[]): arrow.Vector {
   const n = rows.length;
-  const { bitmap, nulls } = validity(rows, spec.name);
-  if (!spec.nullable && nulls > 0) {
-    const i = rows.findIndex((r) => r[spec.name] === null || r[spec.name] === undefined);
-    fail(spec, i, null);
-  }
-  const nullBitmap = nulls > 0 ? bitmap : undefined;
+  const name = spec.name;
+  const bitmap = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  const present = (i: number, v: CellValue | undefined): boolean => {
+    if (v === null || v === undefined) {
+      if (!spec.nullable) fail(spec, i, null);
+      nulls++;
+      return false;
+    }
+    bitmap[i >> 3]! |= 1 << (i & 7);
+    return true;
+  };
+  const finish = (type: arrow.DataType, data: Partial<arrow.Data>) =>
+    arrow.makeVector(
+      arrow.makeData({
+        type,
+        length: n,
+        nullCount: nulls,
+        nullBitmap: nulls > 0 ? bitmap : undefined,
+        ...data,
+      } as never),
+    );
   switch (spec.type) {
     case 'double': {
       const data = new Float64Array(n);
       for (let i = 0; i < n; i++) {
-        const v = rows[i]![spec.name];
-        if (typeof v === 'number') data[i] = v;
-        else if (v !== null && v !== undefined) fail(spec, i, v);
+        const v = rows[i]![name];
+        if (!present(i, v)) continue;
+        if (typeof v !== 'number') fail(spec, i, v);
+        data[i] = v;
       }
-      return arrow.makeVector(
-        arrow.makeData({ type: new arrow.Float64(), length: n, nullCount: nulls, nullBitmap, data }),
-      );
+      return finish(new arrow.Float64(), { data } as never);
     }
     case 'int': {
       const data = new Int32Array(n);
       for (let i = 0; i < n; i++) {
-        const v = rows[i]![spec.name];
-        if (typeof v === 'number' && Number.isInteger(v)) data[i] = v;
-        else if (v !== null && v !== undefined) fail(spec, i, v);
+        const v = rows[i]![name];
+        if (!present(i, v)) continue;
+        if (typeof v !== 'number' || !Number.isInteger(v)) fail(spec, i, v);
+        data[i] = v;
       }
-      return arrow.makeVector(
-        arrow.makeData({ type: new arrow.Int32(), length: n, nullCount: nulls, nullBitmap, data }),
-      );
+      return finish(new arrow.Int32(), { data } as never);
     }
     case 'timestamp': {
       const data = new BigInt64Array(n);
       for (let i = 0; i < n; i++) {
-        const v = rows[i]![spec.name];
-        if (typeof v === 'number' && Number.isInteger(v)) data[i] = BigInt(v);
-        else if (v !== null && v !== undefined) fail(spec, i, v);
+        const v = rows[i]![name];
+        if (!present(i, v)) continue;
+        if (typeof v !== 'number' || !Number.isInteger(v)) fail(spec, i, v);
+        data[i] = BigInt(v);
       }
-      const type = new arrow.TimestampMillisecond('UTC');
-      return arrow.makeVector(arrow.makeData({ type, length: n, nullCount: nulls, nullBitmap, data }));
+      return finish(new arrow.TimestampMillisecond('UTC'), { data } as never);
     }
     case 'bool': {
-      const values = new Uint8Array((n + 7) >> 3);
+      const data = new Uint8Array((n + 7) >> 3);
       for (let i = 0; i < n; i++) {
-        const v = rows[i]![spec.name];
-        if (v === true) values[i >> 3]! |= 1 << (i & 7);
-        else if (v !== false && v !== null && v !== undefined) fail(spec, i, v);
+        const v = rows[i]![name];
+        if (!present(i, v)) continue;
+        if (typeof v !== 'boolean') fail(spec, i, v);
+        if (v) data[i >> 3]! |= 1 << (i & 7);
       }
-      return arrow.makeVector(
-        arrow.makeData({ type: new arrow.Bool(), length: n, nullCount: nulls, nullBitmap, data: values }),
-      );
+      return finish(new arrow.Bool(), { data } as never);
     }
     default: {
-      const values: (string | null)[] = new Array(n);
+      // UTF-8 built directly (offsets + bytes): arrow's generic builder is far slower on wide tables.
+      const valueOffsets = new Int32Array(n + 1);
+      let total = 0;
       for (let i = 0; i < n; i++) {
-        const v = rows[i]![spec.name];
-        if (typeof v === 'string') values[i] = v;
-        else if (v === null || v === undefined) values[i] = null;
-        else fail(spec, i, v);
+        const v = rows[i]![name];
+        if (present(i, v)) {
+          if (typeof v !== 'string') fail(spec, i, v);
+          total += Buffer.byteLength(v);
+        }
+        valueOffsets[i + 1] = total;
       }
-      return arrow.vectorFromArray(values, new arrow.Utf8());
+      const data = Buffer.allocUnsafe(total);
+      for (let i = 0; i < n; i++) {
+        const v = rows[i]![name];
+        if (typeof v === 'string') data.write(v, valueOffsets[i]!);
+      }
+      return finish(new arrow.Utf8(), {
+        valueOffsets,
+        data: new Uint8Array(data.buffer, data.byteOffset, total),
+      } as never);
     }
   }
 }
@@ -130,6 +144,14 @@ function cell(value: unknown): CellValue {
   return String(value);
 }
 
+function datasetOfColumns(names: readonly string[]): Dataset | undefined {
+  for (const d of DATASETS) {
+    const cols = columnsOf(d);
+    if (cols.length === names.length && cols.every((c, i) => c.name === names[i])) return d;
+  }
+  return undefined;
+}
+
 /** Decode a lake Parquet file back into rows (timestamps as epoch ms). Used by merge and compaction. */
 export function decodeRows(bytes: Uint8Array): LakeRow[] {
   const wasmTable = parquet.readParquet(bytes);
@@ -137,9 +159,10 @@ export function decodeRows(bytes: Uint8Array): LakeRow[] {
   const names = table.schema.fields.map((f) => f.name);
   const vectors = names.map((name) => table.getChild(name)!);
   const timestamp = table.schema.fields.map((f) => arrow.DataType.isTimestamp(f.type));
+  const dataset = datasetOfColumns(names);
   const rows: LakeRow[] = new Array(table.numRows);
   for (let i = 0; i < table.numRows; i++) {
-    const row: LakeRow = {};
+    const row: LakeRow = dataset ? emptyRow(dataset) : {};
     for (let c = 0; c < names.length; c++) {
       const raw = vectors[c]!.get(i);
       row[names[c]!] = timestamp[c] && raw !== null && raw !== undefined ? Number(raw) : cell(raw);

@@ -100,7 +100,7 @@ export const TEXT_FIELDS: readonly string[] = [
 
 /** EKM field name → lake column name (identity except for the dotted diagnostics). */
 export function columnNameOf(ekmField: string): string {
-  return ekmField.replace(/\./g, '_');
+  return ekmField.includes('.') ? ekmField.replace(/\./g, '_') : ekmField;
 }
 
 /** Lake column name → EKM field name (inverse of {@link columnNameOf} for the known renames). */
@@ -160,6 +160,15 @@ export const QUARANTINE_COLUMNS: readonly ColumnSpec[] = [
   col('raw', 'json', false),
   col('schema_version', 'int', false),
 ];
+
+/**
+ * A factory of empty rows (every column null, in schema order). Rows built from it share one
+ * object shape, which keeps per-column reads in the encoder fast (monomorphic property access).
+ */
+export function emptyRowFactory(columns: readonly ColumnSpec[]): () => Record<string, null> {
+  const literal = columns.map((c) => `${JSON.stringify(c.name)}: null`).join(', ');
+  return new Function(`return () => ({ ${literal} });`)() as () => Record<string, null>;
+}
 
 /** The columns of a dataset. */
 export function columnsOf(dataset: Dataset): readonly ColumnSpec[] {

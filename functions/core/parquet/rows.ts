@@ -8,11 +8,22 @@ import {
   columnsOf,
   type Dataset,
   ekmFieldOf,
+  emptyRowFactory,
   INSTANT_FIELDS,
   LAKE_SCHEMA_VERSION,
+  QUARANTINE_COLUMNS,
   READING_COLUMNS,
   SUMMARY_COLUMNS,
 } from './lake-schema';
+
+const emptyReadingRow = emptyRowFactory(READING_COLUMNS);
+const emptySummaryRow = emptyRowFactory(SUMMARY_COLUMNS);
+const emptyQuarantineRow = emptyRowFactory(QUARANTINE_COLUMNS);
+
+/** An empty row (all columns null) of a dataset, in the dataset's one object shape. */
+export function emptyRow(dataset: Dataset): LakeRow {
+  return dataset === 'realtime' ? emptyReadingRow() : dataset === 'summary' ? emptySummaryRow() : emptyQuarantineRow();
+}
 
 /** One lake row: column name → value (timestamps as UTC epoch ms, JSON columns as text). */
 export type CellValue = string | number | boolean | null;
@@ -93,17 +104,18 @@ export function readingToRow(reading: Reading): { row: LakeRow } | { rejected: R
   if (typeof reading.via !== 'string' || reading.via === '') return fail('via: the key alias or gateway id is missing');
   if (reading.protocol !== undefined && !PROTOCOLS.has(reading.protocol))
     return fail(`protocol: expected v3, v4 or v5, got ${JSON.stringify(reading.protocol)}`);
-  const row: LakeRow = {
-    meter: reading.meter,
-    time: reading.timeMs,
-    good: reading.good,
-    protocol: reading.protocol ?? null,
-    source: reading.source,
-    via: reading.via,
-    schema_version: LAKE_SCHEMA_VERSION,
-  };
+  const row: LakeRow = emptyReadingRow();
+  row.meter = reading.meter;
+  row.time = reading.timeMs;
+  row.good = reading.good;
+  row.protocol = reading.protocol ?? null;
+  row.source = reading.source;
+  row.via = reading.via;
+  row.schema_version = LAKE_SCHEMA_VERSION;
   let extra: Record<string, FieldValue> | undefined;
-  for (const [field, value] of Object.entries(reading.fields)) {
+  const fields = reading.fields;
+  for (const field in fields) {
+    const value = fields[field] as FieldValue;
     const column = columnNameOf(field);
     const type = META.has(column) ? undefined : readingTypes.get(column);
     if (type === undefined) {
@@ -158,15 +170,14 @@ export function bucketToRow(bucket: SummaryBucket, via: string): { row: LakeRow 
   if (startError) return fail(startError);
   if (bucket.endMs <= bucket.startMs)
     return fail(`end: bucket ends (${bucket.endMs}) before it starts (${bucket.startMs})`);
-  const row: LakeRow = {
-    meter: bucket.meter,
-    time: bucket.startMs,
-    end_time: bucket.endMs,
-    report: bucket.report,
-    source: 'summary',
-    via,
-    schema_version: LAKE_SCHEMA_VERSION,
-  };
+  const row: LakeRow = emptySummaryRow();
+  row.meter = bucket.meter;
+  row.time = bucket.startMs;
+  row.end_time = bucket.endMs;
+  row.report = bucket.report;
+  row.source = 'summary';
+  row.via = via;
+  row.schema_version = LAKE_SCHEMA_VERSION;
   let extra: Record<string, number> | undefined;
   for (const [name, value] of Object.entries(bucket.values)) {
     const n = toDouble(value as FieldValue);
@@ -218,16 +229,16 @@ export function bucketToGapReading(bucket: SummaryBucket, via: string): Reading 
 
 /** A `quarantine` dataset row. */
 export function quarantineRow(r: Rejected, detectedAtMs: number): LakeRow {
-  return {
-    detected_at: detectedAtMs,
-    meter: r.meter ?? null,
-    time: r.timeMs ?? null,
-    source: r.source,
-    via: r.via,
-    reason: r.reason,
-    raw: r.raw,
-    schema_version: LAKE_SCHEMA_VERSION,
-  };
+  const row: LakeRow = emptyQuarantineRow();
+  row.detected_at = detectedAtMs;
+  row.meter = r.meter ?? null;
+  row.time = r.timeMs ?? null;
+  row.source = r.source;
+  row.via = r.via;
+  row.reason = r.reason;
+  row.raw = r.raw;
+  row.schema_version = LAKE_SCHEMA_VERSION;
+  return row;
 }
 
 /** The identity of a row within its dataset: two rows with the same key are the same read. */

@@ -1,0 +1,279 @@
+/**
+ * Data lake benchmark (`npm run bench -- lake`). Figures are printed, never asserted.
+ * (w) Parquet writer choice on the reading shape: apache-arrow + parquet-wasm vs hyparquet-writer.
+ * (a) End-to-end EKM realtime JSON → Parquet (snappy) on one core, 200 meters × 1000 reads:
+ *     readings/s vs bare JSON.parse of the same bytes and vs DuckDB (read_json → COPY TO parquet,
+ *     1 thread) on the same file; bytes per reading; peak RSS (separate process).
+ * (b) 10,000 meters through one realtime ingest run against the local EKM cloud (separate process,
+ *     50 ms latency) into s3rver + DynamoDB Local: wall time, requests, peak RSS.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { dynamoClientFromConfig, ensureStateTable } from '../functions/adapters/dynamo-state-table';
+import { openLake } from '../functions/adapters/lake-wiring';
+import { parseProjectConfig } from '../functions/config/project-config';
+import { parseReadResponse } from '../functions/core/ekm/realtime';
+import { encodeRows } from '../functions/core/parquet/encode';
+import { READING_COLUMNS } from '../functions/core/parquet/lake-schema';
+import { type LakeRow, readingToRow } from '../functions/core/parquet/rows';
+import { generateAccount } from '../functions/fake-cloud/generate-account';
+import { DEMO_ACCOUNT_KEY } from '../functions/fake-cloud/identities';
+import { startFakeCloud } from '../functions/fake-cloud/server';
+import { startLocalAws } from '../functions/local/local-aws';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+function timed<T>(fn: () => T): { s: number; value: T } {
+  gc?.();
+  const t = process.hrtime.bigint();
+  const value = fn();
+  return { s: Number(process.hrtime.bigint() - t) / 1e9, value };
+}
+async function timedAsync<T>(fn: () => Promise<T>): Promise<{ s: number; value: T }> {
+  gc?.();
+  const t = process.hrtime.bigint();
+  const value = await fn();
+  return { s: Number(process.hrtime.bigint() - t) / 1e9, value };
+}
+const maxRssMb = () => process.resourceUsage().maxRSS / 1024;
+
+async function realtimeBody(meters: number): Promise<string> {
+  const cloud = await startFakeCloud({ account: generateAccount({ meters }), seed: 1 });
+  const ids = cloud.account.gateways.flatMap((g) => g.meters.map((m) => m.id));
+  const parts: string[] = [];
+  // One batch response per 25 meters (what the client gets), concatenated into one document.
+  const sets: unknown[] = [];
+  for (let i = 0; i < ids.length; i += 25) {
+    const serials = ids
+      .slice(i, i + 25)
+      .map((id) => id.replace(/^0+/, ''))
+      .join('~');
+    const body = await fetch(`${cloud.url}/readMeter?key=${DEMO_ACCOUNT_KEY}&meters=${serials}&cnt=1000`).then((r) =>
+      r.text(),
+    );
+    parts.push(body);
+    sets.push(...(JSON.parse(body) as { readMeter: { ReadSet: unknown[] } }).readMeter.ReadSet);
+  }
+  await cloud.close();
+  return JSON.stringify({ readMeter: { Requested: sets.length, ReadSet: sets } });
+}
+
+/** JSON body → readings → rows → Parquet bytes: the lake's whole realtime write path. */
+function endToEnd(body: string): Uint8Array {
+  const rows: LakeRow[] = [];
+  for (const r of parseReadResponse(body, { via: 'bench' })) {
+    const m = readingToRow(r);
+    if ('row' in m) rows.push(m.row);
+  }
+  return encodeRows('realtime', rows);
+}
+
+async function duckdbCopy(file: string, out: string): Promise<void> {
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const conn = await instance.connect();
+  await conn.run(
+    `COPY (SELECT rs.Meter AS meter, unnest(rs.ReadData, recursive := true) FROM (SELECT unnest(readMeter.ReadSet) AS rs FROM read_json('${file}', maximum_object_size = 1000000000))) TO '${out}' (FORMAT parquet, COMPRESSION snappy)`,
+  );
+  conn.closeSync();
+  instance.closeSync();
+}
+
+async function batchBench(): Promise<void> {
+  const body = await realtimeBody(200);
+  const rssBefore = maxRssMb();
+  const dir = mkdtempSync(join(tmpdir(), 'lake-bench-'));
+  const file = join(dir, 'realtime.json');
+  writeFileSync(file, body);
+  const reads = parseReadResponse(body, { via: 'bench' }).length;
+  // Warm up each path once, then alternate rounds.
+  endToEnd(body);
+  JSON.parse(body);
+  await duckdbCopy(file, join(dir, 'duck.parquet'));
+  let bare = 0;
+  let e2e = 0;
+  let duck = 0;
+  let bytes = 0;
+  const rounds = 3;
+  for (let i = 0; i < rounds; i++) {
+    bare += timed(() => JSON.parse(body)).s;
+    const r = timed(() => endToEnd(body));
+    e2e += r.s;
+    bytes = r.value.length;
+    duck += (await timedAsync(() => duckdbCopy(file, join(dir, 'duck.parquet')))).s;
+  }
+  const duckBytes = statSync(join(dir, 'duck.parquet')).size;
+  rmSync(dir, { recursive: true, force: true });
+  const perS = (s: number) => ((reads * rounds) / s).toFixed(0);
+  console.log(
+    `(a) realtime JSON → Parquet, 200 meters × 1000 reads = ${reads} readings, ${(body.length / 1e6).toFixed(1)} MB JSON, ${rounds} rounds, 1 core`,
+  );
+  console.log(`    JSON.parse only:                  ${perS(bare)} readings/s`);
+  console.log(
+    `    lake path (parse+normalize+map+encode, snappy): ${perS(e2e)} readings/s = ${(bare / e2e).toFixed(2)}× JSON.parse`,
+  );
+  console.log(
+    `    DuckDB read_json → COPY parquet (1 thread): ${perS(duck)} readings/s; lake path = ${(duck / e2e).toFixed(2)}× DuckDB`,
+  );
+  console.log(
+    `    bytes per reading: lake ${(bytes / reads).toFixed(1)} B (${READING_COLUMNS.length} typed columns), DuckDB ${(duckBytes / reads).toFixed(1)} B`,
+  );
+  console.log(
+    `    peak RSS: ${maxRssMb().toFixed(0)} MB (${rssBefore.toFixed(0)} MB before the batch work, body generation included)`,
+  );
+}
+
+async function writerChoice(): Promise<void> {
+  const body = await realtimeBody(200);
+  const rows: LakeRow[] = [];
+  for (const r of parseReadResponse(body, { via: 'bench' })) {
+    const m = readingToRow(r);
+    if ('row' in m) rows.push(m.row);
+  }
+  const hyparquet = () =>
+    new Uint8Array(
+      parquetWriteBuffer({
+        columnData: READING_COLUMNS.map((c) => ({
+          name: c.name,
+          data:
+            c.type === 'timestamp'
+              ? rows.map((r) => (r[c.name] == null ? null : new Date(Number(r[c.name]))))
+              : rows.map((r) => r[c.name] ?? null),
+          type:
+            c.type === 'double'
+              ? 'DOUBLE'
+              : c.type === 'int'
+                ? 'INT32'
+                : c.type === 'bool'
+                  ? 'BOOLEAN'
+                  : c.type === 'timestamp'
+                    ? 'TIMESTAMP'
+                    : 'STRING',
+        })),
+      }),
+    );
+  const arrow = () => encodeRows('realtime', rows);
+  arrow();
+  hyparquet();
+  const results: Record<string, { s: number; bytes: number }> = {
+    'apache-arrow + parquet-wasm': { s: 0, bytes: 0 },
+    'hyparquet-writer': { s: 0, bytes: 0 },
+  };
+  for (let i = 0; i < 3; i++) {
+    for (const [name, fn] of [
+      ['apache-arrow + parquet-wasm', arrow],
+      ['hyparquet-writer', hyparquet],
+    ] as const) {
+      const r = timed(fn);
+      results[name]!.s += r.s;
+      results[name]!.bytes = r.value.length;
+    }
+  }
+  console.log(
+    `(w) writer choice: ${rows.length} rows × ${READING_COLUMNS.length} columns (rows → Parquet bytes, snappy), 3 rounds`,
+  );
+  for (const [name, r] of Object.entries(results))
+    console.log(
+      `    ${name.padEnd(28)} ${((rows.length * 3) / r.s).toFixed(0)} rows/s, ${(r.bytes / rows.length).toFixed(1)} B/row`,
+    );
+  console.log(
+    '    parquet-wasm: data page V1 + dictionaries; hyparquet-writer: data page V2 only; @dsnp/parquetjs 1.8.8 not measured (not installed)',
+  );
+}
+
+async function ingestBench(meters: number, latencyMs: number): Promise<void> {
+  const child = spawn(
+    process.execPath,
+    [
+      join(__dirname, '../bin/ekm-pipeline.cjs'),
+      'fake-cloud',
+      '--port',
+      '0',
+      '--json',
+      '--meters',
+      String(meters),
+      '--latency',
+      String(latencyMs),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      try {
+        resolve((JSON.parse(out) as { url: string }).url);
+      } catch {
+        // wait for the whole JSON document
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`fake-cloud exited with ${code}`)));
+  });
+  const aws = await startLocalAws({ buckets: ['bench-lake'] });
+  try {
+    const config = parseProjectConfig(
+      {
+        version: 1,
+        ekm: {
+          realtimeUrl: url,
+          summaryUrl: url,
+          accountUrl: url,
+          triggerUrl: url,
+          maxConcurrencyPerHost: 16,
+          realtimeBatchSize: 25,
+        },
+        keys: [{ alias: 'bench', secret: { value: DEMO_ACCOUNT_KEY } }],
+        lake: { bucket: 'bench-lake', endpoint: aws.s3Endpoint },
+        state: { table: 'bench-state', endpoint: aws.dynamoEndpoint },
+      },
+      'bench',
+    );
+    await ensureStateTable(dynamoClientFromConfig({ endpoint: aws.dynamoEndpoint }), 'bench-state');
+    const lake = openLake(config, { shards: 8, chunkMeters: 1250 });
+    const ids = generateAccount({ meters }).gateways.flatMap((g) => g.meters.map((m) => m.id));
+    // A steady-state run: every meter was ingested 10 minutes ago (a first run would pull 10 M reads).
+    await lake.state.advanceCursors(
+      'realtime',
+      'bench',
+      new Map(ids.map((id) => [id, Date.now() - 10 * 60_000])),
+      'seed',
+    );
+    const rss0 = maxRssMb();
+    const t = Date.now();
+    const result = await lake.ingestRealtime({ key: { alias: 'bench', key: DEMO_ACCOUNT_KEY } });
+    const wall = (Date.now() - t) / 1000;
+    console.log(
+      `(b) ${meters} meters, one realtime ingest run, cursors 10 min behind (+10 min overlap), ${latencyMs} ms latency, batch 25, 16 connections, 8 shards:`,
+    );
+    console.log(
+      `    ${wall.toFixed(1)} s wall, ${lake.requests()} HTTP requests to EKM, ${result.reads} reads → ${result.objects} Parquet objects, ${(result.reads / wall).toFixed(0)} reads/s, peak RSS ${maxRssMb().toFixed(0)} MB (${rss0.toFixed(0)} MB before; s3rver runs in this process)`,
+    );
+    await lake.close();
+  } finally {
+    await aws.close();
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }
+}
+
+async function main(): Promise<void> {
+  const mode = process.argv[2];
+  if (mode === '--batch') return batchBench();
+  if (mode === '--ingest') return ingestBench(10_000, 50);
+  if (mode === '--writers') return writerChoice();
+  // Each part in its own process so peak RSS belongs to that part alone.
+  for (const part of ['--writers', '--batch', '--ingest']) {
+    const child = spawn(process.execPath, [...process.execArgv, __filename, part], { stdio: 'inherit' });
+    const [code] = (await once(child, 'exit')) as [number];
+    if (code !== 0) throw new Error(`${part} failed with ${code}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
