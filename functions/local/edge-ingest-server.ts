@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoEdgeReceipts } from '../adapters/dynamo-edge-receipts';
+import { DynamoIngestState } from '../adapters/dynamo-ingest-state';
 import { dynamoClientFromConfig, ensureStateTable } from '../adapters/dynamo-state-table';
 import { S3ObjectStore } from '../adapters/s3-object-store';
 import { DefaultSecretResolver } from '../adapters/secret-resolvers';
@@ -51,6 +52,7 @@ export async function edgeIngestFromConfig(
       clock: systemClock,
     }),
     receipts: new DynamoEdgeReceipts(dynamo, config.state.table),
+    locks: new DynamoIngestState(dynamo, config.state.table),
     clock: systemClock,
   });
 }

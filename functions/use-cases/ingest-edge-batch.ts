@@ -9,12 +9,15 @@
  * 2. Parse and validate every record for the authenticated gateway (400 / 403, all issues listed).
  * 3. If a receipt for (gateway, batchId) exists: same content → 200 `duplicate: true`, nothing
  *    written; different content → 409.
- * 4. Write the readings through the lake writer (`source = edge`, `via = gateway id`). Its object
+ * 4. Take the gateway's lease lock (the lake writer merges objects read-modify-write, so two
+ *    deliveries of one gateway must not interleave); busy → 503, the collector retries later.
+ *    Re-check the receipt under the lock.
+ * 5. Write the readings through the lake writer (`source = edge`, `via = gateway id`). Its object
  *    keys are deterministic and it merges by (meter, time, source), so a crash between this step
  *    and the next cannot duplicate rows on the retry.
- * 5. Record the receipt (conditional), then answer 200.
+ * 6. Record the receipt (conditional), release the lock, answer 200.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   authenticateGateway,
   EDGE_LIMITS,
@@ -26,6 +29,10 @@ import {
 import type { Reading } from '../core/readings/reading';
 import type { Clock } from '../ports/clock';
 import type { EdgeReceipts } from '../ports/edge-receipts';
+import type { IngestState } from '../ports/ingest-state';
+
+/** How long one delivery may hold its gateway's lock (the Lambda times out at 29 s). */
+const LOCK_TTL_MS = 60_000;
 
 export interface IngestEdgeBatchDeps {
   /** Gateways with resolved tokens (from the project config's `edge.gateways`). */
@@ -35,6 +42,8 @@ export interface IngestEdgeBatchDeps {
     opts: { readonly via: string },
   ) => Promise<{ readonly keys: readonly string[]; readonly rows: number; readonly rejected: readonly unknown[] }>;
   readonly receipts: EdgeReceipts;
+  /** The shared lease lock (`LOCK#edge-ingest-<gateway>` in the state table). */
+  readonly locks: Pick<IngestState, 'acquireLock' | 'releaseLock'>;
   readonly clock: Clock;
 }
 
@@ -92,43 +101,62 @@ export function makeIngestEdgeBatch(deps: IngestEdgeBatchDeps) {
     });
     if (isRefusal(batch)) return refusal(batch, gateway.id);
     const digest = batchDigest(batch.readings);
-    const existing = await deps.receipts.get(gateway.id, batch.batchId);
-    if (existing) {
-      if (existing.digest !== digest) {
-        return refusal(
-          {
-            status: 409,
-            code: 'BATCH_ID_REUSED',
-            message: `batch ${batch.batchId} was already received with different readings; use a new batch id`,
-          },
-          gateway.id,
+    const answerFor = (existing: { digest: string; readings: number }): EdgeIngestResponse =>
+      existing.digest !== digest
+        ? refusal(
+            {
+              status: 409,
+              code: 'BATCH_ID_REUSED',
+              message: `batch ${batch.batchId} was already received with different readings; use a new batch id`,
+            },
+            gateway.id,
+          )
+        : {
+            status: 200,
+            gateway: gateway.id,
+            body: { batchId: batch.batchId, accepted: existing.readings, duplicate: true },
+          };
+    const seen = await deps.receipts.get(gateway.id, batch.batchId);
+    if (seen) return answerFor(seen);
+    const lock = `edge-ingest-${gateway.id}`;
+    const owner = randomUUID();
+    if (!(await deps.locks.acquireLock(lock, owner, LOCK_TTL_MS, deps.clock.now()))) {
+      return {
+        status: 503,
+        gateway: gateway.id,
+        body: { error: 'BUSY', message: `another delivery of gateway ${gateway.id} is being written; retry shortly` },
+      };
+    }
+    try {
+      const raced = await deps.receipts.get(gateway.id, batch.batchId);
+      if (raced) return answerFor(raced);
+      const written = await deps.writeReadings(batch.readings, { via: gateway.id });
+      if (written.rejected.length > 0) {
+        // validateEdgeBatch applies the lake's typing rules, so this means the two disagree: fail loudly.
+        throw new Error(
+          `lake writer quarantined ${written.rejected.length} readings of batch ${batch.batchId} that passed validation`,
         );
       }
+      await deps.receipts.put({
+        gateway: gateway.id,
+        batchId: batch.batchId,
+        digest,
+        readings: batch.readings.length,
+        receivedAtMs: deps.clock.now(),
+      });
       return {
         status: 200,
         gateway: gateway.id,
-        body: { batchId: batch.batchId, accepted: existing.readings, duplicate: true },
+        body: {
+          batchId: batch.batchId,
+          accepted: batch.readings.length,
+          duplicate: false,
+          objects: written.keys.length,
+        },
       };
+    } finally {
+      await deps.locks.releaseLock(lock, owner);
     }
-    const written = await deps.writeReadings(batch.readings, { via: gateway.id });
-    if (written.rejected.length > 0) {
-      // validateEdgeBatch applies the lake's typing rules, so this means the two disagree: fail loudly.
-      throw new Error(
-        `lake writer quarantined ${written.rejected.length} readings of batch ${batch.batchId} that passed validation`,
-      );
-    }
-    await deps.receipts.put({
-      gateway: gateway.id,
-      batchId: batch.batchId,
-      digest,
-      readings: batch.readings.length,
-      receivedAtMs: deps.clock.now(),
-    });
-    return {
-      status: 200,
-      gateway: gateway.id,
-      body: { batchId: batch.batchId, accepted: batch.readings.length, duplicate: false, objects: written.keys.length },
-    };
   };
 }
 

@@ -10,6 +10,7 @@ import {
 import { makeIngestEdgeBatch } from '../../functions/use-cases/ingest-edge-batch';
 import { makeWriteReadings } from '../../functions/use-cases/write-readings';
 import { InMemoryEdgeReceipts } from '../fakes/in-memory-edge-receipts';
+import { InMemoryIngestState } from '../fakes/in-memory-ingest-state';
 import { InMemoryObjectStore } from '../fakes/in-memory-object-store';
 import { readWithHyparquet } from '../fakes/lake-readers';
 
@@ -135,13 +136,15 @@ describe('ingestEdgeBatch (use-case, in-memory lake)', () => {
   const setup = () => {
     const store = new InMemoryObjectStore();
     const receipts = new InMemoryEdgeReceipts();
+    const locks = new InMemoryIngestState();
     const ingest = makeIngestEdgeBatch({
+      locks,
       gateways: [GW, OTHER],
       writeReadings: makeWriteReadings({ objectStore: store, clock: { now: () => NOW } }),
       receipts,
       clock: { now: () => NOW },
     });
-    return { store, receipts, ingest };
+    return { store, receipts, locks, ingest };
   };
   const auth = `Bearer ${GW.token}`;
 
@@ -172,6 +175,25 @@ describe('ingestEdgeBatch (use-case, in-memory lake)', () => {
       body: JSON.stringify(batch([reading({ fields: { kWh_Tot: 1 } })])),
     });
     expect(out).toMatchObject({ status: 409, body: { error: 'BATCH_ID_REUSED' } });
+  });
+
+  it('answers 503 while another delivery of the gateway holds its lock, then takes the batch', async () => {
+    const { store, locks, ingest } = setup();
+    expect(await locks.acquireLock('edge-ingest-site-1', 'someone-else', 60_000, NOW)).toBe(true);
+    const body = JSON.stringify(batch([reading()]));
+    expect(await ingest({ authorization: auth, body })).toMatchObject({ status: 503, body: { error: 'BUSY' } });
+    expect(store.objects.size).toBe(0);
+    await locks.releaseLock('edge-ingest-site-1', 'someone-else');
+    expect((await ingest({ authorization: auth, body })).status).toBe(200);
+    // The lock is released after the write: the next batch goes through too.
+    expect(
+      (
+        await ingest({
+          authorization: auth,
+          body: JSON.stringify(batch([reading({ timeMs: NOW - 1 })], { batchId: 'b2' })),
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('writes nothing for refused batches', async () => {
