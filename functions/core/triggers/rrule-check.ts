@@ -59,15 +59,12 @@ export function checkRrule(text: string, nowMs: number, count = 5): RruleCheck {
     return { ok: false, message: `RRULE does not parse: ${(error as Error).message}` };
   }
   if (rule.options.tzid) return { ok: false, message: `RRULE has a TZID; use UTC: ${fix}` };
+  // One pass over the occurrences (rrule walks from DTSTART on every `after` call, so five
+  // `after` calls would walk the whole history five times).
   const next: number[] = [];
-  let cursor = new Date(nowMs);
-  let inclusive = true;
-  while (next.length < count) {
-    const at = rule.after(cursor, inclusive);
-    if (!at) break;
-    next.push(at.getTime());
-    cursor = at;
-    inclusive = false;
-  }
+  rule.all((date) => {
+    if (date.getTime() >= nowMs) next.push(date.getTime());
+    return next.length < count;
+  });
   return { ok: true, dtstartMs: dtstart.getTime(), next };
 }
