@@ -10,6 +10,8 @@ import type { HttpClient, HttpRequest, HttpResponse } from '../ports/http-client
  * - retried: HTTP 429 and 5xx, transport failures (reset, refused, connect/headers/body timeout),
  *   and truncated JSON bodies (a JSON content type whose body does not end in `}` or `]`);
  * - never retried: any other 4xx (it fails the same way again);
+ * - POST (not idempotent: a trigger create could run twice) is retried only when the server cannot
+ *   have acted on it: 429, connection refused, connect timeout — unless `retryPost` is set;
  * - delay before attempt n+1: `Retry-After` (seconds or HTTP date, capped at `maxRetryAfterMs`) when
  *   the server sent one, else full jitter `random() * min(maxDelayMs, baseDelayMs * 2^n)`.
  * Non-2xx responses become {@link EkmHttpError} (or {@link EkmApiError} when the body carries an EKM
@@ -30,6 +32,8 @@ export interface UndiciHttpClientOptions {
   /** In-flight requests per origin (default 8); also the pool's connections per origin. */
   readonly maxConcurrencyPerHost?: number;
   readonly keepAliveTimeoutMs?: number;
+  /** Retry POSTs like other methods (default false: only 429 and connect failures). */
+  readonly retryPost?: boolean;
   /** When false, non-2xx responses are returned instead of thrown (after retries). Default true. */
   readonly throwOnHttpError?: boolean;
   /** Seams for tests. */
@@ -85,6 +89,9 @@ const RETRYABLE_CODES = new Set([
   'UND_ERR_CLOSED',
   'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
 ]);
+
+/** Failures before the request left: safe to retry for every method. */
+const BEFORE_SEND_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT']);
 
 function errorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
@@ -145,6 +152,7 @@ export class UndiciHttpClient implements HttpClient {
       maxConcurrencyPerHost: options.maxConcurrencyPerHost ?? 8,
       keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 10_000,
       throwOnHttpError: options.throwOnHttpError ?? true,
+      retryPost: options.retryPost ?? false,
       sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
       random: options.random ?? Math.random,
       onRetry: options.onRetry,
@@ -187,7 +195,7 @@ export class UndiciHttpClient implements HttpClient {
       try {
         this.counters.requests++;
         const response = await this.once(req);
-        if (response.status === 429 || response.status >= 500) {
+        if (response.status === 429 || (response.status >= 500 && this.mayRetryAfterSend(req))) {
           outcome = {
             response,
             retryAfterMs: parseRetryAfter(response.headers['retry-after'], Date.now()),
@@ -198,7 +206,12 @@ export class UndiciHttpClient implements HttpClient {
         }
       } catch (error) {
         const code = errorCode(error);
-        if (!(error instanceof RetryableBody) && !(code && RETRYABLE_CODES.has(code))) {
+        const retryable =
+          code !== undefined && BEFORE_SEND_CODES.has(code)
+            ? true
+            : (error instanceof RetryableBody || (code !== undefined && RETRYABLE_CODES.has(code))) &&
+              this.mayRetryAfterSend(req);
+        if (!retryable) {
           this.counters.failures++;
           throw new EkmHttpError(
             { status: undefined, endpoint: req.endpoint, attempts: attempt, detail: describeError(error) },
@@ -231,6 +244,11 @@ export class UndiciHttpClient implements HttpClient {
       this.opts.onRetry?.({ endpoint: req.endpoint, attempt, delayMs, reason: outcome.reason });
       await this.opts.sleep(delayMs);
     }
+  }
+
+  /** Whether a failure after the request may have reached the server still allows a retry. */
+  private mayRetryAfterSend(req: HttpRequest): boolean {
+    return req.method !== 'POST' || this.opts.retryPost;
   }
 
   private async once(req: HttpRequest): Promise<HttpResponse> {

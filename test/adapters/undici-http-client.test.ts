@@ -162,6 +162,29 @@ describe('UndiciHttpClient', () => {
   });
 });
 
+describe('UndiciHttpClient and POST', () => {
+  const post = (c: UndiciHttpClient) =>
+    c.request({ method: 'POST', url: `${base}/create`, endpoint: 'trigger.create', body: '{}', secrets: [] });
+
+  it('does not retry a POST the server may have acted on (5xx, reset)', async () => {
+    handler = (req, res, n) => (n === 1 ? json(res, 503, {}) : req.socket.destroy());
+    const c = client();
+    await expect(post(c)).rejects.toMatchObject({ status: 503, attempts: 1 });
+    await expect(post(c)).rejects.toMatchObject({ code: 'EKM_NETWORK', attempts: 1 });
+    expect(hits).toBe(2);
+    await c.close();
+  });
+
+  it('retries a POST on 429, and on 5xx when retryPost is set', async () => {
+    handler = (_req, res, n) =>
+      n === 1 ? json(res, 429, {}) : n === 2 ? json(res, 500, {}) : json(res, 201, { ok: n });
+    const c = client({ retryPost: true });
+    expect((await post(c)).status).toBe(201);
+    expect(hits).toBe(3);
+    await c.close();
+  });
+});
+
 describe('UndiciHttpClient keep-alive', () => {
   it('reuses pooled connections for sequential requests', async () => {
     // Prepare
