@@ -12,7 +12,7 @@ const timers: Timers = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
   now: () => Date.now(),
 };
-const TIMING: ExchangeTiming = { firstByteMs: 150, completeMs: 450, retries: 2 };
+const TIMING: ExchangeTiming = { firstByteMs: 300, completeMs: 600, retries: 2 };
 const V4 = '000300001463';
 const V3 = '000000000026';
 
