@@ -1,12 +1,14 @@
-import type { AccountGateway, AccountMeter } from '../../ports/ekm-api';
 import { suggestFields, TRIGGER_FIELDS } from './fields';
 import type { DesiredTriggers } from './model';
 import type { TriggerIssue } from './parse';
 
-/** What the Account API says the key can see. */
+/**
+ * What the Account API says the key can see (the fields this check reads; the AccountApi port's
+ * results fit it as they are).
+ */
 export interface AccountView {
-  readonly gateways: readonly AccountGateway[];
-  readonly meters: readonly AccountMeter[];
+  readonly gateways: readonly { readonly mac: string; readonly meters: readonly string[] }[];
+  readonly meters: readonly { readonly meter: string; readonly protocol?: 'v3' | 'v4' | 'v5' }[];
 }
 
 /**
