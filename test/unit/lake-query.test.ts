@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { queryLakeDir, syncLakeToDir } from '../../functions/adapters/duckdb-lake';
 import { parseTimeFlag, renderTable } from '../../functions/cli/commands/lake';
+import type { Reading } from '../../functions/core/readings/reading';
 import { makeLakeWriter } from '../../functions/use-cases/write-readings';
 import { InMemoryObjectStore } from '../fakes/in-memory-object-store';
 
@@ -19,13 +20,13 @@ describe('lake query (DuckDB over a mirrored lake)', () => {
     // Prepare
     const store = new InMemoryObjectStore();
     const writer = makeLakeWriter({ objectStore: store, clock: { now: () => T0 } });
-    const reading = (i: number) => ({
+    const reading = (i: number): Reading => ({
       meter: '000350000900',
       timeMs: T0 + i * 600_000,
       good: i !== 3,
       source: 'realtime' as const,
       via: 'demo',
-      fields: i !== 3 ? { kWh_Tot: 10 + i, RMS_Volts_Ln_1: 120 + i } : {},
+      fields: i !== 3 ? { kWh_Tot: 10 + i, RMS_Volts_Ln_1: 120 + i } : { 'PERR.NR': '1' },
     });
     await writer.writeReadings([0, 1, 2, 3, 4, 5, 6, 7].map(reading), { via: 'demo' });
     // Act
