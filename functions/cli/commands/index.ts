@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerDemo } from './demo';
+import { registerEdge } from './edge';
 import { registerEkmCloud } from './ekm-cloud';
 import { registerLake } from './lake';
 import { registerTriggers } from './triggers';
@@ -7,4 +8,10 @@ import { registerTriggers } from './triggers';
 /** Each command module exports one `registerX(program)`; add yours to this list (one line). */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerDemo, registerEkmCloud, registerLake, registerTriggers];
+export const commands: RegisterCommand[] = [
+  registerDemo,
+  registerEkmCloud,
+  registerLake,
+  registerTriggers,
+  registerEdge,
+];
