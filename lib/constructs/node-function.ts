@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { acknowledgeFunctionFindings } from './nag-acknowledgements';
 import { LOG_RETENTION } from './secure-defaults';
 
 export interface NodeFunctionProps {
@@ -66,5 +67,6 @@ export class NodeFunction extends nodejs.NodejsFunction {
           : {}),
       },
     });
+    acknowledgeFunctionFindings(this);
   }
 }

@@ -3,6 +3,7 @@ import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledgeAccessLogBucket } from './nag-acknowledgements';
 import { secureBucketProps } from './secure-defaults';
 
 /** One queryable dataset of the lake: a Glue table over `<prefix>dataset=<name>/date=YYYY-MM-DD/origin=<alias>/`. */
@@ -43,11 +44,23 @@ export class ReadingsLake extends Construct {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(firstDate))
       throw new Error(`firstDate must be YYYY-MM-DD, got ${JSON.stringify(firstDate)}`);
 
-    this.bucket = new s3.Bucket(this, 'Bucket', secureBucketProps());
+    const accessLogs = new s3.Bucket(
+      this,
+      'AccessLogs',
+      secureBucketProps({ versioned: false, lifecycleRules: [{ expiration: Duration.days(365) }] }),
+    );
+    acknowledgeAccessLogBucket(accessLogs);
+    this.bucket = new s3.Bucket(
+      this,
+      'Bucket',
+      secureBucketProps({ serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: 'lake/' }),
+    );
     const results = new s3.Bucket(
       this,
       'QueryResults',
       secureBucketProps({
+        serverAccessLogsBucket: accessLogs,
+        serverAccessLogsPrefix: 'query-results/',
         versioned: false,
         removalPolicy: RemovalPolicy.DESTROY,
         autoDeleteObjects: true,

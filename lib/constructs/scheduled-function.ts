@@ -1,12 +1,14 @@
-import { Duration } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledgeDeadLetterQueue, acknowledgeSchedulerRole } from './nag-acknowledgements';
 import { NodeFunction, type NodeFunctionProps } from './node-function';
 
 export interface ScheduledFunctionProps extends NodeFunctionProps {
@@ -39,16 +41,23 @@ export class ScheduledFunction extends Construct {
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
     });
+    acknowledgeDeadLetterQueue(this.deadLetterQueue);
     this.function = new NodeFunction(this, 'Function', props);
     this.function.configureAsyncInvoke({
       retryAttempts: props.retryAttempts ?? 2,
       maxEventAge: Duration.hours(1),
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
     });
+    // One invoke role per schedule (not the stack-wide shared one), so its permissions stay reviewable.
+    const role = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+    });
+    acknowledgeSchedulerRole(role, Stack.of(this).resolve((this.function.node.defaultChild as CfnElement).logicalId));
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       schedule: scheduler.ScheduleExpression.rate(Duration.minutes(props.everyMinutes)),
       description: `ekm-pipeline ${props.handler} every ${props.everyMinutes} min`,
       target: new targets.LambdaInvoke(this.function, {
+        role,
         deadLetterQueue: this.deadLetterQueue,
         retryAttempts: 2,
         maxEventAge: Duration.hours(1),

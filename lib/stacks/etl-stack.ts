@@ -5,14 +5,17 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { ENV } from '../../functions/config/env-names';
 import type { StageConfig } from '../config/stage-config';
+import { acknowledgeEdgeApi } from '../constructs/nag-acknowledgements';
 import { NodeFunction } from '../constructs/node-function';
 import { ScheduledFunction } from '../constructs/scheduled-function';
+import { LOG_RETENTION } from '../constructs/secure-defaults';
 
 export interface EtlStackProps extends StackProps {
   readonly stage: StageConfig;
@@ -157,6 +160,19 @@ export class EtlStack extends Stack {
       });
       const defaultStage = this.edgeApi.defaultStage?.node.defaultChild as apigwv2.CfnStage | undefined;
       defaultStage?.addPropertyOverride('DefaultRouteSettings', { ThrottlingBurstLimit: 50, ThrottlingRateLimit: 20 });
+      const accessLogs = new logs.LogGroup(this, 'EdgeApiAccessLogs', { retention: LOG_RETENTION });
+      if (defaultStage)
+        defaultStage.accessLogSettings = {
+          destinationArn: accessLogs.logGroupArn,
+          format: JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            latencyMs: '$context.responseLatency',
+          }),
+        };
+      acknowledgeEdgeApi(this.edgeApi);
       new CfnOutput(this, 'EdgeIngestUrl', { value: `${this.edgeApi.apiEndpoint}/v1/edge/batches` });
     }
   }

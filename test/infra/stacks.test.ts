@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../functions/config/env-names';
+import { FEATURE_FLAGS } from '../../lib/config/feature-flags';
 import { lakeDatasets } from '../../lib/config/lake-datasets';
 import { parseStageConfig, type StageConfig } from '../../lib/config/stage-config';
 import { DataStack } from '../../lib/stacks/data-stack';
@@ -16,7 +17,7 @@ const STAGE = parseStageConfig({
 
 function synth(stage: StageConfig = STAGE) {
   // Skip esbuild bundling in assertion tests (one separate test bundles for real).
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { ...FEATURE_FLAGS, 'aws:cdk:bundling-stacks': [] } });
   const env = { account: '123456789012', region: 'eu-west-1' };
   const data = new DataStack(app, 'Data', { env, stage, datasets: lakeDatasets() });
   const etl = new EtlStack(app, 'Etl', {
@@ -180,5 +181,14 @@ describe('stage config', () => {
     ],
   ])('fails when the stage config is %p', (raw, message) => {
     expect(() => parseStageConfig(raw)).toThrow(message);
+  });
+});
+
+describe('templates', () => {
+  it('match the reviewed snapshot (asset hashes scrubbed)', () => {
+    const { data, etl } = synth();
+    const scrub = (t: Template) =>
+      JSON.parse(JSON.stringify(t.toJSON()).replace(/[0-9a-f]{64}(\.zip)?/g, '<asset-hash>'));
+    expect({ data: scrub(data), etl: scrub(etl) }).toMatchSnapshot();
   });
 });
