@@ -1,5 +1,5 @@
-import type { AccountGateway, AccountMeter } from '../../ports/ekm-api';
 import { toMeterId } from '../readings/meter-id';
+import type { AccountGateway, AccountMeter } from './api-types';
 import { detectEkmStatus, EkmApiError, EkmResponseError } from './ekm-errors';
 import { encodeQuery } from './realtime';
 

@@ -1,6 +1,6 @@
-import type { SummaryBucket, SummaryReport } from '../../ports/ekm-api';
 import { ValidationError } from '../errors';
 import { isMeterId, type MeterId, toApiSerial, toMeterId } from '../readings/meter-id';
+import type { SummaryBucket, SummaryReport } from './api-types';
 import { detectEkmStatus, EkmApiError, EkmResponseError } from './ekm-errors';
 import { checkTimeZone, formatEkmDate, toEkmTz } from './ekm-time';
 import { matchSummaryFields } from './field-catalog';

@@ -1,0 +1,31 @@
+import type { MeterId } from '../readings/meter-id';
+
+/**
+ * The value types of the EKM API results, defined in core so pure code can use them without
+ * importing ports (test/unit/architecture.test.ts). They are structurally identical to the types of
+ * the same names in `ports/ekm-api.ts`, so values flow between the two without conversion.
+ */
+export type SummaryReport = '15' | 'hr' | 'dy' | 'wk' | 'mo' | 'range';
+
+/** One summary bucket: EKM's aggregate names as keys (`kWh_Tot_Diff`, `RMS_Volts_Ln_1_Average`, ...). */
+export interface SummaryBucket {
+  readonly meter: MeterId;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly report: SummaryReport;
+  readonly values: Readonly<Record<string, number>>;
+}
+
+/** A meter of a key (Account API). */
+export interface AccountMeter {
+  readonly meter: MeterId;
+  readonly gateway?: string;
+  readonly protocol?: 'v3' | 'v4' | 'v5';
+}
+
+/** A gateway of a key with its meters (Account API). */
+export interface AccountGateway {
+  readonly mac: string;
+  readonly name?: string;
+  readonly meters: readonly MeterId[];
+}
