@@ -335,6 +335,24 @@ export function buildProgram(): Command {
       if (summary.retries > 0) process.exitCode = 1;
     });
 
+  program
+    .command('status')
+    .description('Show what the spool holds: readings waiting, batches in flight, batches the pipeline refused')
+    .requiredOption('--config <file>', 'edge.yaml')
+    .option('--json', 'print the counts as JSON')
+    .action((opts: { config: string; json?: boolean }) => {
+      const config = loadEdgeConfig(opts.config);
+      const spool = new Spool(config.spool, config.gateway);
+      const stats = { gateway: config.gateway, spool: config.spool, spoolId: spool.spoolId, ...spool.stats() };
+      spool.close();
+      if (opts.json) process.stdout.write(`${JSON.stringify(stats)}\n`);
+      else {
+        process.stdout.write(
+          `${stats.spool} (gateway ${stats.gateway}): ${stats.pending} readings waiting, ${stats.inFlight} batch(es) in flight, ${stats.rejected} refused batch(es) kept\n`,
+        );
+      }
+    });
+
   return program;
 }
 

@@ -155,6 +155,9 @@ describe('ekm-edge simulate + read over a pty', () => {
       expect(summary.uploaded).toBe(summary.reads);
       expect(received).toBe(summary.reads);
       expect(summary.spool.pending).toBe(0);
+      const status = run('status', '--config', join(dir, 'edge.yaml'), '--json');
+      expect(status.status).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ gateway: 'gw-1', pending: 0, inFlight: 0, rejected: 0 });
     } finally {
       server.close();
     }
