@@ -141,9 +141,18 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
           const fresh = withVer.filter((m) => !cursors.has(m));
           const known = withVer.filter((m) => cursors.has(m));
           if (fresh.length > 0) reads.push(...(await deps.realtime.read(key, { meters: fresh, ver, cnt: ringSize })));
-          if (known.length > 0) {
-            const sinceMs = Math.min(...known.map((m) => cursors.get(m)!)) - overlapMs;
-            reads.push(...(await deps.realtime.read(key, { meters: known, ver, cnt: ringSize, sinceMs })));
+          // Meters whose cursors fall in the same 15-minute slot share one `since`, so a meter that
+          // is far behind does not make every other meter re-send its whole ring.
+          const bySlot = new Map<number, MeterId[]>();
+          for (const m of known) {
+            const slot = Math.floor((cursors.get(m)! - overlapMs) / SUMMARY_BUCKET_MS);
+            const list = bySlot.get(slot);
+            if (list) list.push(m);
+            else bySlot.set(slot, [m]);
+          }
+          for (const [slot, group] of [...bySlot.entries()].sort((a, b) => a[0] - b[0])) {
+            const sinceMs = Math.min(slot * SUMMARY_BUCKET_MS, ...group.map((m) => cursors.get(m)! - overlapMs));
+            reads.push(...(await deps.realtime.read(key, { meters: group, ver, cnt: ringSize, sinceMs })));
           }
         }
         const byMeter = new Map<MeterId, Reading[]>();
