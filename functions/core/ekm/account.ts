@@ -10,6 +10,7 @@ import { encodeQuery } from './realtime';
  */
 export type AccountTarget = 'account' | 'gateway' | 'meter';
 
+/** The URL of an Account API request; `ids` (gateway macs or meter ids) may repeat, as EKM documents. */
 export function buildAccountRequest(
   baseUrl: string,
   key: string,

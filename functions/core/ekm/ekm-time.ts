@@ -47,6 +47,7 @@ export function toEkmTz(tz: string): string {
   return tz.replace(/\//g, '~');
 }
 
+/** Wall-clock parts of an instant in a zone (month 1–12). */
 export interface LocalParts {
   readonly year: number;
   readonly month: number;

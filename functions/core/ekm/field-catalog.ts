@@ -17,6 +17,7 @@ export type FieldKind = 'number' | 'text';
  */
 export type FieldRole = 'counter' | 'gauge' | 'setting' | 'state' | 'meta';
 
+/** One EKM realtime field: its name, value kind, role, the protocols that report it and its unit. */
 export interface FieldSpec {
   readonly name: string;
   readonly kind: FieldKind;

@@ -102,6 +102,7 @@ export function buildReadRequest(baseUrl: string, key: string, q: RealtimeReques
   return `${baseUrl.replace(/\/+$/, '')}/readMeter?${qs}`;
 }
 
+/** What the realtime parser needs besides the body: provenance, the request's filters, secrets to redact. */
 export interface ParseContext {
   /** Non-secret provenance stored on each reading (the key alias). */
   readonly via: string;

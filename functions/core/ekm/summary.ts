@@ -19,10 +19,12 @@ export interface SummaryRequestSpec {
   readonly fields?: readonly string[];
 }
 
+/** The report kinds the Summary API offers (15-minute, hour, day, week, month, one range bucket). */
 export const SUMMARY_REPORTS: readonly SummaryReport[] = ['15', 'hr', 'dy', 'wk', 'mo', 'range'];
 /** Page size the client asks for (the local EKM cloud's maximum; EKM clients commonly use 1000). */
 export const DEFAULT_SUMMARY_PAGE = 1000;
 
+/** Check a summary query before any request; errors name the parameter (`report`, `start_date`, `fields`, ...). */
 export function validateSummaryQuery(q: SummaryRequestSpec): void {
   if (q.meters.length === 0) throw new ValidationError('meters', 'give at least one meter id (e.g. 000350000900)');
   q.meters.forEach((m, i) => {
