@@ -137,6 +137,7 @@ describe('local EKM cloud Trigger API', () => {
     ['no Authorization header: 403', null, 'GET', 403],
     ['an unknown token: 403', 'nope-not-a-token', 'GET', 403],
     ['a READ token on POST: 403', READ_TOKEN, 'POST', 403],
+    ['a READ token on PUT: 403', READ_TOKEN, 'PUT', 403],
     ['a READ token on DELETE: 403', READ_TOKEN, 'DELETE', 403],
     ['a READ token on GET: 200', READ_TOKEN, 'GET', 200],
   ])('answers %s', async (_what, token, method, status) => {
@@ -145,7 +146,9 @@ describe('local EKM cloud Trigger API', () => {
         ? { trigger: { trigger_name: 'x', conditions: [], actions: [] } }
         : method === 'DELETE'
           ? { trigger_uuid: SEED_UUID }
-          : undefined;
+          : method === 'PUT'
+            ? { trigger: { trigger_uuid: SEED_UUID, trigger_name: 'renamed' } }
+            : undefined;
     const res = await call(method, `key=${DEMO_ACCOUNT_KEY}&gateway=${DEMO_GATEWAY_MAC}`, { token, body });
     expect(res.status).toBe(status);
     if (status === 403) expect((await res.json()) as { error: string }).toHaveProperty('error');
