@@ -20,6 +20,19 @@ export async function openPtyPair(dir = mkdtempSync(join(tmpdir(), 'ekm-bus-')))
   const child: ChildProcess = spawn('socat', [`pty,raw,echo=0,link=${bus}`, `pty,raw,echo=0,link=${meter}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  // If this process dies without closing the pair (SIGKILL, a crashed test worker), a small
+  // watchdog stops socat so no orphan keeps the ptys.
+  if (child.pid !== undefined) {
+    const watchdog = spawn(
+      'sh',
+      [
+        '-c',
+        `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${child.pid} 2>/dev/null; do sleep 1; done; kill ${child.pid} 2>/dev/null`,
+      ],
+      { stdio: 'ignore', detached: true },
+    );
+    watchdog.unref();
+  }
   let failure: Error | undefined;
   child.on('error', (error) => {
     failure = new Error(`cannot start socat (${error.message}); install it with: apt-get install -y socat`);
