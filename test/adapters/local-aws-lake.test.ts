@@ -30,8 +30,8 @@ describe('local AWS stand-ins + S3ObjectStore + lake writer', () => {
     await store.put('a/x.bin', new Uint8Array([1, 2, 3]));
     await store.put('a/y.bin', new Uint8Array([4]));
     expect(await store.list('a/')).toEqual([
-      { key: 'a/x.bin', size: 3 },
-      { key: 'a/y.bin', size: 1 },
+      { key: 'a/x.bin', size: 3, etag: expect.any(String) },
+      { key: 'a/y.bin', size: 1, etag: expect.any(String) },
     ]);
     expect(Array.from((await store.get('a/x.bin')) ?? [])).toEqual([1, 2, 3]);
     expect(await store.get('a/missing')).toBeUndefined();
