@@ -1,10 +1,12 @@
 import { Command } from 'commander';
+import { version } from '../../package.json';
 import { commands } from './commands';
 import { reportError } from './output';
 
 /** `ekm-pipeline`: one CLI for every capability; each command registers itself in ./commands. */
 const program = new Command('ekm-pipeline')
-  .description('EKM Push data and billing backbone: lake ingest, trigger sync, edge ingest, local EKM cloud')
+  .description('EKM Push data backbone: lake ingest, trigger sync, edge ingest, local EKM cloud')
+  .version(version, '-V, --version')
   .showHelpAfterError('(run with --help for usage)')
   .configureOutput({ outputError: (str, write) => write(str) });
 
