@@ -2,10 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { edgeIngestFromConfig } from '../adapters/edge-ingest-wiring';
 import { S3ObjectStore } from '../adapters/s3-object-store';
 import type { ProjectConfig } from '../config/project-config';
 import { decodeRows } from '../core/parquet/encode';
-import { edgeIngestFromConfig, startEdgeIngestServer } from '../local/edge-ingest-server';
+import { startEdgeIngestServer } from '../local/edge-ingest-server';
 import { type LocalAws, startLocalAws } from '../local/local-aws';
 import type { DemoContext, DemoStage } from './demo-context';
 

@@ -4,12 +4,13 @@
  * (EDGE_GATEWAYS_JSON, LAKE_BUCKET, LAKE_PREFIX, STATE_TABLE), gateway tokens from Secrets
  * Manager; the use-case does the rest. Responses and logs never carry a token.
  */
+
+import { edgeIngestFromConfig } from '../adapters/edge-ingest-wiring';
 import { DefaultSecretResolver } from '../adapters/secret-resolvers';
 import { optionalEnv, requiredEnv } from '../config/env';
 import { ENV } from '../config/env-names';
 import { type ProjectConfig, parseProjectConfig } from '../config/project-config';
 import { ValidationError } from '../core/errors';
-import { edgeIngestFromConfig } from '../local/edge-ingest-server';
 import type { IngestEdgeBatch } from '../use-cases/ingest-edge-batch';
 
 /** The parts of an API Gateway HTTP API (v2) event this handler reads. */

@@ -4,15 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { dynamoClientFromConfig } from '../../functions/adapters/dynamo-state-table';
+import { edgeIngestFromConfig } from '../../functions/adapters/edge-ingest-wiring';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { type ProjectConfig, parseProjectConfig } from '../../functions/config/project-config';
 import { EDGE_LIMITS } from '../../functions/core/edge/edge-batch';
 import { type HttpApiEventV2, loadEdgeIngestConfig, makeHandler } from '../../functions/handlers/edge-ingest';
-import {
-  type EdgeIngestServer,
-  edgeIngestFromConfig,
-  startEdgeIngestServer,
-} from '../../functions/local/edge-ingest-server';
+import { type EdgeIngestServer, startEdgeIngestServer } from '../../functions/local/edge-ingest-server';
 import { type LocalAws, startLocalAws } from '../../functions/local/local-aws';
 import type { IngestEdgeBatch } from '../../functions/use-cases/ingest-edge-batch';
 import { readWithHyparquet } from '../fakes/lake-readers';

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { edgeIngestFromConfig } from '../../adapters/edge-ingest-wiring';
 import { loadProjectConfig } from '../../config/project-config';
-import { edgeIngestFromConfig, startEdgeIngestServer } from '../../local/edge-ingest-server';
+import { startEdgeIngestServer } from '../../local/edge-ingest-server';
 import { EXIT_OK, printResult, reportError } from '../output';
 
 /**

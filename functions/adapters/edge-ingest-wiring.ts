@@ -1,0 +1,52 @@
+import type { ProjectConfig } from '../config/project-config';
+import type { EdgeGateway } from '../core/edge/edge-batch';
+import { ValidationError } from '../core/errors';
+import { systemClock } from '../ports/clock';
+import type { SecretResolver } from '../ports/secret-resolver';
+import { type IngestEdgeBatch, makeIngestEdgeBatch } from '../use-cases/ingest-edge-batch';
+import { makeWriteReadings } from '../use-cases/write-readings';
+import { DynamoEdgeReceipts } from './dynamo-edge-receipts';
+import { DynamoIngestState } from './dynamo-ingest-state';
+import { dynamoClientFromConfig, ensureStateTable } from './dynamo-state-table';
+import { S3ObjectStore } from './s3-object-store';
+import { DefaultSecretResolver } from './secret-resolvers';
+
+/**
+ * Composition of the edge ingest use-case from a project config: shared by the Lambda handler,
+ * the local ingest server and `npm start`.
+ */
+
+/** Resolve every gateway token of the config (once, at start). */
+export async function resolveGateways(config: ProjectConfig, resolver: SecretResolver): Promise<EdgeGateway[]> {
+  const gateways = config.edge?.gateways ?? [];
+  return Promise.all(
+    gateways.map(async (g, i) => ({
+      id: g.id,
+      meters: g.meters,
+      token: await resolver.resolve(g.token, `edge.gateways[${i}].token`),
+    })),
+  );
+}
+
+/** The use-case wired to the config's lake (S3 / S3-compatible) and state table (DynamoDB). */
+export async function edgeIngestFromConfig(
+  config: ProjectConfig,
+  resolver: SecretResolver = new DefaultSecretResolver(),
+): Promise<IngestEdgeBatch> {
+  if (!config.lake) throw new ValidationError(`${config.file}: lake`, 'edge ingest needs a lake section (bucket)');
+  if (!config.state)
+    throw new ValidationError(`${config.file}: state`, 'edge ingest needs a state section (table) for batch receipts');
+  const dynamo = dynamoClientFromConfig(config.state);
+  if (config.state.endpoint) await ensureStateTable(dynamo, config.state.table);
+  return makeIngestEdgeBatch({
+    gateways: await resolveGateways(config, resolver),
+    writeReadings: makeWriteReadings({
+      objectStore: S3ObjectStore.fromConfig(config.lake),
+      ...(config.lake.prefix ? { prefix: config.lake.prefix } : {}),
+      clock: systemClock,
+    }),
+    receipts: new DynamoEdgeReceipts(dynamo, config.state.table),
+    locks: new DynamoIngestState(dynamo, config.state.table),
+    clock: systemClock,
+  });
+}
