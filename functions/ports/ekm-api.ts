@@ -1,5 +1,9 @@
+import type { AccountGateway, AccountMeter, SummaryBucket, SummaryReport } from '../core/ekm/api-types';
 import type { MeterId } from '../core/readings/meter-id';
 import type { Reading } from '../core/readings/reading';
+
+// The result value types live in core (pure code uses them); the port re-exports them.
+export type { AccountGateway, AccountMeter, SummaryBucket, SummaryReport };
 
 /**
  * The EKM Push cloud as the use-cases see it. Implementations live in adapters/ekm/ and talk HTTP
@@ -25,8 +29,6 @@ export interface RealtimeQuery {
   readonly tz?: string;
 }
 
-export type SummaryReport = '15' | 'hr' | 'dy' | 'wk' | 'mo' | 'range';
-
 export interface SummaryQuery {
   readonly meters: readonly MeterId[];
   readonly report: SummaryReport;
@@ -36,27 +38,6 @@ export interface SummaryQuery {
   readonly timezone?: string;
   /** Field names, `*` wildcards allowed (e.g. `kWh_Tot*`). */
   readonly fields?: readonly string[];
-}
-
-/** One summary bucket: EKM's aggregate names as keys (`kWh_Tot_Diff`, `RMS_Volts_Ln_1_Average`, ...). */
-export interface SummaryBucket {
-  readonly meter: MeterId;
-  readonly startMs: number;
-  readonly endMs: number;
-  readonly report: SummaryReport;
-  readonly values: Readonly<Record<string, number>>;
-}
-
-export interface AccountMeter {
-  readonly meter: MeterId;
-  readonly gateway?: string;
-  readonly protocol?: 'v3' | 'v4' | 'v5';
-}
-
-export interface AccountGateway {
-  readonly mac: string;
-  readonly name?: string;
-  readonly meters: readonly MeterId[];
 }
 
 export interface RealtimeApi {

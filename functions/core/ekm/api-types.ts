@@ -2,8 +2,7 @@ import type { MeterId } from '../readings/meter-id';
 
 /**
  * The value types of the EKM API results, defined in core so pure code can use them without
- * importing ports (test/unit/architecture.test.ts). They are structurally identical to the types of
- * the same names in `ports/ekm-api.ts`, so values flow between the two without conversion.
+ * importing ports (test/unit/architecture.test.ts); `ports/ekm-api.ts` re-exports them.
  */
 export type SummaryReport = '15' | 'hr' | 'dy' | 'wk' | 'mo' | 'range';
 

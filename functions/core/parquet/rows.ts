@@ -1,4 +1,4 @@
-import type { SummaryBucket, SummaryReport } from '../../ports/ekm-api';
+import type { SummaryBucket, SummaryReport } from '../ekm/api-types';
 import { isMeterId } from '../readings/meter-id';
 import type { FieldValue, MeterProtocol, Reading, ReadingSource } from '../readings/reading';
 import {
