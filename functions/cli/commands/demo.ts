@@ -1,7 +1,5 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { runDemo } from '../../demo/run-demo';
-import { demoStages } from '../../demo/stages';
 import { EXIT_FAILURE, EXIT_OK, printResult } from '../output';
 
 export function registerDemo(program: Command): void {
@@ -16,6 +14,9 @@ export function registerDemo(program: Command): void {
         ? (line: string) => process.stderr.write(`${line}\n`)
         : (line: string) => process.stdout.write(`${line}\n`);
       log('ekm-pipeline: running the local pipeline end to end (no AWS or EKM account needed)');
+      // Loaded on use: the stages pull in every capability, which `--help` and other commands need not pay for.
+      const { runDemo } = require('../../demo/run-demo') as typeof import('../../demo/run-demo');
+      const { demoStages } = require('../../demo/stages') as typeof import('../../demo/stages');
       const run = await runDemo(demoStages, { rootDir: resolve(__dirname, '../../..'), serve: opts.serve, log });
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       printResult(opts, run, () =>
