@@ -117,7 +117,7 @@ export class ReadingsLake extends Construct {
           },
         },
       });
-      table.addDependency(database);
+      table.addResourceDependency(database);
     }
 
     this.workGroupName = `ekm-pipeline-${Stack.of(this).stackName}`.slice(0, 128);
