@@ -28,3 +28,30 @@ export interface AccountGateway {
   readonly name?: string;
   readonly meters: readonly MeterId[];
 }
+
+/** A Realtime API query (the client batches meters and validates every parameter first). */
+export interface RealtimeQuery {
+  readonly meters: readonly MeterId[];
+  readonly ver?: 'v3' | 'v4';
+  /** Reads per meter, 1..1000 (default 1). */
+  readonly cnt?: number;
+  /** Only reads strictly newer than this UTC epoch ms. */
+  readonly sinceMs?: number;
+  /** Only reads at or before this UTC epoch ms. */
+  readonly untilMs?: number;
+  readonly fields?: readonly string[];
+  /** IANA zone for EKM's Date/Time strings (sent with `/` as `~`). */
+  readonly tz?: string;
+}
+
+/** A Summary API query (the client pages through `limit`/`offset`). */
+export interface SummaryQuery {
+  readonly meters: readonly MeterId[];
+  readonly report: SummaryReport;
+  /** Inclusive start and exclusive end, UTC epoch ms (sent as YYYYMMDDhhmm in `timezone`). */
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly timezone?: string;
+  /** Field names, `*` wildcards allowed (e.g. `kWh_Tot*`). */
+  readonly fields?: readonly string[];
+}

@@ -1,6 +1,7 @@
 import { ValidationError } from '../errors';
 import { isMeterId, type MeterId, toApiSerial, toMeterId } from '../readings/meter-id';
 import type { FieldValue, MeterProtocol, Reading } from '../readings/reading';
+import type { RealtimeQuery } from './api-types';
 import { detectEkmStatus, EkmApiError, EkmResponseError } from './ekm-errors';
 import { checkTimeZone, toEkmTz } from './ekm-time';
 import { fieldSpec } from './field-catalog';
@@ -10,15 +11,8 @@ import { fieldSpec } from './field-catalog';
  * EKM's JSON into the shared {@link Reading} model (decimal strings → numbers, serials → 12-digit
  * ids, reads sorted and de-duplicated, `since`/`until` enforced client-side).
  */
-export interface RealtimeRequestSpec {
-  readonly meters: readonly MeterId[];
-  readonly ver?: 'v3' | 'v4';
-  readonly cnt?: number;
-  readonly sinceMs?: number;
-  readonly untilMs?: number;
-  readonly fields?: readonly string[];
-  readonly tz?: string;
-}
+/** What a realtime request asks for (the port's query). */
+export type RealtimeRequestSpec = RealtimeQuery;
 
 /** Largest `cnt`: the Realtime API keeps the latest 1000 reads per meter. */
 export const MAX_CNT = 1000;

@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors';
 import { isMeterId, type MeterId, toApiSerial, toMeterId } from '../readings/meter-id';
-import type { SummaryBucket, SummaryReport } from './api-types';
+import type { SummaryBucket, SummaryQuery, SummaryReport } from './api-types';
 import { detectEkmStatus, EkmApiError, EkmResponseError } from './ekm-errors';
 import { checkTimeZone, formatEkmDate, toEkmTz } from './ekm-time';
 import { matchSummaryFields } from './field-catalog';
@@ -10,14 +10,8 @@ import { encodeQuery } from './realtime';
  * Summary API (`/summary`), pure: validation, paging plan, request URLs and parsing of EKM's bare
  * JSON array into {@link SummaryBucket}s.
  */
-export interface SummaryRequestSpec {
-  readonly meters: readonly MeterId[];
-  readonly report: SummaryReport;
-  readonly startMs: number;
-  readonly endMs: number;
-  readonly timezone?: string;
-  readonly fields?: readonly string[];
-}
+/** What a summary request asks for (the port's query). */
+export type SummaryRequestSpec = SummaryQuery;
 
 /** The report kinds the Summary API offers (15-minute, hour, day, week, month, one range bucket). */
 export const SUMMARY_REPORTS: readonly SummaryReport[] = ['15', 'hr', 'dy', 'wk', 'mo', 'range'];
