@@ -105,8 +105,8 @@ describe('lake ingest against the local EKM cloud, S3 and DynamoDB Local', () =>
       rateOutOfOrder: 0.3,
       rateRepeat: 0.3,
     });
-    // Act: four polls, minutes apart
-    for (const step of [0, 7, 3, 11]) {
+    // Act: three polls, minutes apart
+    for (const step of [0, 7, 11]) {
       clock.advance(step * 60_000);
       await lake.ingestRealtime({ key: KEY });
     }
@@ -117,7 +117,7 @@ describe('lake ingest against the local EKM cloud, S3 and DynamoDB Local', () =>
     const rows = await realtimeRows(lake);
     expect(keysOf(rows)).toEqual(truth(NOW));
     expect(rows.some((r) => r.good === false)).toBe(true);
-    expect((await lake.state.listRuns('demo')).map((r) => r.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect((await lake.state.listRuns('demo')).map((r) => r.status)).toEqual(['ok', 'ok', 'ok']);
     // A second, independent reader agrees on an object's rows.
     const [first] = await lake.objectStore.list('lake/dataset=realtime/');
     const bytes = (await lake.objectStore.get(first!.key))!;
