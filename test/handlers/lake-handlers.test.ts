@@ -4,6 +4,9 @@ import { dynamoClientFromConfig, ensureStateTable } from '../../functions/adapte
 import { ENV } from '../../functions/config/env-names';
 import { DEMO_ACCOUNT_KEY } from '../../functions/fake-cloud/identities';
 import { type FakeCloud, manualClock, startFakeCloud } from '../../functions/fake-cloud/server';
+import type * as CompactHandler from '../../functions/handlers/compact-lake';
+import type * as RealtimeHandler from '../../functions/handlers/ingest-realtime';
+import type * as SummaryHandler from '../../functions/handlers/ingest-summary';
 import { type LocalAws, startLocalAws } from '../../functions/local/local-aws';
 
 /**
@@ -48,9 +51,9 @@ afterAll(async () => {
 describe('lake Lambda handlers', () => {
   it('ingest-realtime, ingest-summary and compact-lake run from env alone and return small summaries', async () => {
     // Prepare: modules read their config at import (cold start), after the env is set
-    const { handler: realtime } = await import('../../functions/handlers/ingest-realtime');
-    const { handler: summary } = await import('../../functions/handlers/ingest-summary');
-    const { handler: compact } = await import('../../functions/handlers/compact-lake');
+    const { handler: realtime } = require('../../functions/handlers/ingest-realtime') as typeof RealtimeHandler;
+    const { handler: summary } = require('../../functions/handlers/ingest-summary') as typeof SummaryHandler;
+    const { handler: compact } = require('../../functions/handlers/compact-lake') as typeof CompactHandler;
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     // Act
     const rt = await realtime({});
