@@ -4,7 +4,8 @@
  * Input: origins (key aliases / gateway ids) or all; optional `date` (default: every day before
  * today that still has hourly objects). Output: the days compacted, objects merged and written.
  *
- * 1. Per origin, take the same lease as realtime ingest (both read-modify-write the same objects).
+ * 1. Per origin, take the leases of its writers (realtime ingest, edge ingest): all of them
+ *    read-modify-write the same objects.
  * 2. List `dataset=realtime/date=*\/origin=...`; group hourly objects by (date, shard).
  * 3. Per group: read the day object (if any) and every hourly object, merge (one row per read),
  *    write `day-sNN.parquet`, then delete the hourly objects. A crash after the write and before
@@ -40,6 +41,14 @@ export interface CompactLakeResult {
   readonly days: { origin: string; date: string; shard: number; inputs: number; rows: number; key: string }[];
 }
 
+/**
+ * The leases of every writer that read-modify-writes an origin's realtime objects: cloud realtime
+ * ingest (key aliases) and the edge ingest endpoint (gateway ids). Compaction holds them all.
+ */
+export function writerLeases(origin: string): string[] {
+  return [`ingest-realtime#${origin}`, `edge-ingest-${origin}`];
+}
+
 export function makeCompactLake(deps: CompactLakeDeps) {
   const prefix = normalizePrefix(deps.prefix);
   const lockTtlMs = deps.lockTtlMs ?? 15 * 60_000;
@@ -53,12 +62,17 @@ export function makeCompactLake(deps: CompactLakeDeps) {
     const days: CompactLakeResult['days'] = [];
     for (const origin of origins) {
       const runId = newRunId();
-      const lock = `ingest-realtime#${origin}`;
-      if (!(await deps.state.acquireLock(lock, runId, lockTtlMs, deps.clock.now())))
-        throw new EkmPipelineError(
-          'INGEST_LOCKED',
-          `an ingest of "${origin}" is running; compact again after it finishes`,
-        );
+      const held: string[] = [];
+      for (const lock of writerLeases(origin)) {
+        if (!(await deps.state.acquireLock(lock, runId, lockTtlMs, deps.clock.now()))) {
+          for (const h of held) await deps.state.releaseLock(h, runId).catch(() => undefined);
+          throw new EkmPipelineError(
+            'INGEST_LOCKED',
+            `an ingest of "${origin}" is running; compact again after it finishes`,
+          );
+        }
+        held.push(lock);
+      }
       try {
         const groups = new Map<string, { date: string; shard: number; hours: string[]; day?: string }>();
         for (const { key, ref } of refs) {
@@ -97,7 +111,7 @@ export function makeCompactLake(deps: CompactLakeDeps) {
           });
         }
       } finally {
-        await deps.state.releaseLock(lock, runId).catch(() => undefined);
+        for (const h of held) await deps.state.releaseLock(h, runId).catch(() => undefined);
       }
     }
     return { days };

@@ -171,6 +171,15 @@ describe('ingest realtime', () => {
 });
 
 describe('compaction', () => {
+  it('fails when an edge ingest of the origin holds its lease (both rewrite the same objects)', async () => {
+    const env = setup();
+    await env.ingest({ key: KEY });
+    env.advance(24 * 60);
+    await env.memState.acquireLock('edge-ingest-demo', 'edge-endpoint', 60_000, env.now());
+    await expect(env.compact()).rejects.toThrow(/an ingest of "demo" is running/);
+    expect(env.memState.locks.has('ingest-realtime#demo')).toBe(false);
+  });
+
   it('merges a finished day into one object per shard, idempotently', async () => {
     // Prepare: reads spread over two UTC days
     const env = setup({ shards: 2 });
