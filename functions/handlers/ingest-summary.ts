@@ -1,8 +1,8 @@
-import { resolveEkmKey } from '../adapters/ekm/clients';
 import { openLake } from '../adapters/lake-wiring';
 import { DefaultSecretResolver } from '../adapters/secret-resolvers';
 import { projectConfigFromEnv } from '../config/env';
-import { EkmPipelineError, redactSecrets, ValidationError } from '../core/errors';
+import { ValidationError } from '../core/errors';
+import { forEachKey } from './for-each-key';
 
 /**
  * Lambda: scheduled 15-minute summary ingest per key; `event.fromMs`/`event.toMs` backfill a range.
@@ -18,25 +18,12 @@ export const handler = async (event: { keyAlias?: string; fromMs?: number; toMs?
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v)))
       throw new ValidationError(`event.${f}`, `expected UTC epoch ms, got ${JSON.stringify(v)}`);
   }
-  const aliases = event.keyAlias ? [event.keyAlias] : config.keys.map((k) => k.alias);
-  const results = [];
-  const failures: string[] = [];
-  for (const alias of aliases) {
-    let secret: string | undefined;
-    try {
-      const key = await resolveEkmKey(config, alias, secrets);
-      secret = key.key;
-      const r = await lake.ingestSummary({
-        key,
-        ...(event.fromMs !== undefined ? { fromMs: event.fromMs } : {}),
-        ...(event.toMs !== undefined ? { toMs: event.toMs } : {}),
-      });
-      results.push({ alias, meters: r.meters, buckets: r.buckets, days: r.days, objects: r.keys.length });
-    } catch (error) {
-      failures.push(`${alias}: ${redactSecrets((error as Error).message, [secret])}`);
-    }
-  }
-  console.log(JSON.stringify({ job: 'ingest-summary', results, failures }));
-  if (failures.length > 0) throw new EkmPipelineError('INGEST_FAILED', failures.join('; '));
-  return { results };
+  return forEachKey('ingest-summary', config, secrets, event.keyAlias, async (key) => {
+    const r = await lake.ingestSummary({
+      key,
+      ...(event.fromMs !== undefined ? { fromMs: event.fromMs } : {}),
+      ...(event.toMs !== undefined ? { toMs: event.toMs } : {}),
+    });
+    return { alias: key.alias, meters: r.meters, buckets: r.buckets, days: r.days, objects: r.keys.length };
+  });
 };
