@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type EkmClients, makeEkmClients, resolveEkmKey } from '../../adapters/ekm/clients';
 import { DefaultSecretResolver } from '../../adapters/secret-resolvers';
-import { loadProjectConfig, type ProjectConfig } from '../../config/project-config';
+import type { ProjectConfig } from '../../config/project-config';
 import { parseEkmDate } from '../../core/ekm/ekm-time';
 import { ValidationError } from '../../core/errors';
 import { toMeterId } from '../../core/readings/meter-id';
@@ -18,20 +18,11 @@ import {
 } from '../../fake-cloud/identities';
 import { startFakeCloud } from '../../fake-cloud/server';
 import type { EkmKey, SummaryReport } from '../../ports/ekm-api';
+import { CONFIG_OPTION_HELP, findProjectConfig } from '../config-option';
 import { EXIT_OK, printResult } from '../output';
 
-const DEFAULT_CONFIGS = ['ekm-pipeline.yaml', '.local/ekm-pipeline.yaml'];
-
 function findConfig(path: string | undefined): ProjectConfig {
-  if (path) return loadProjectConfig(path);
-  const found = DEFAULT_CONFIGS.find((f) => existsSync(f));
-  if (!found) {
-    throw new ValidationError(
-      '--config',
-      `no project config found (looked for ${DEFAULT_CONFIGS.join(', ')}); pass --config PATH or run \`npm start\` to create the local one`,
-    );
-  }
-  return loadProjectConfig(found);
+  return findProjectConfig(path);
 }
 
 function aliasOf(config: ProjectConfig, alias: string | undefined): string {
@@ -265,7 +256,7 @@ export function registerEkmCloud(program: Command): void {
   program
     .command('meters')
     .description('List the meters and gateways an EKM key can see (Account API)')
-    .option('--config <path>', `project config (default: ${DEFAULT_CONFIGS.join(' or ')})`)
+    .option('--config <path>', CONFIG_OPTION_HELP)
     .option('--key-alias <alias>', 'which configured key to use (default: the only one)')
     .option('--json', 'print JSON', false)
     .action(async (opts: { config?: string; keyAlias?: string; json?: boolean }) => {

@@ -1,12 +1,12 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { queryLakeDir, syncLakeToDir } from '../../adapters/duckdb-lake';
 import { resolveEkmKey } from '../../adapters/ekm/clients';
 import { type LakeWiring, openLake } from '../../adapters/lake-wiring';
 import { DefaultSecretResolver } from '../../adapters/secret-resolvers';
-import { loadProjectConfig, type ProjectConfig } from '../../config/project-config';
+import type { ProjectConfig } from '../../config/project-config';
 import { redactSecrets, ValidationError } from '../../core/errors';
+import { CONFIG_OPTION_HELP, findProjectConfig } from '../config-option';
 import { EXIT_OK, printResult, progress } from '../output';
 
 interface LakeOpts {
@@ -22,16 +22,8 @@ interface LakeOpts {
   cacheDir?: string;
 }
 
-const DEFAULT_CONFIGS = ['ekm-pipeline.yaml', '.local/ekm-pipeline.yaml'];
-
 function findConfig(opts: LakeOpts): ProjectConfig {
-  if (opts.config) return loadProjectConfig(opts.config);
-  const found = DEFAULT_CONFIGS.find((f) => existsSync(f));
-  if (found) return loadProjectConfig(found);
-  throw new ValidationError(
-    '--config',
-    `no project config found (looked for ${DEFAULT_CONFIGS.join(', ')}); pass --config PATH or run \`npm start -- --serve\` for the local one`,
-  );
+  return findProjectConfig(opts.config);
 }
 
 function shardsOf(opts: LakeOpts): number {
@@ -84,9 +76,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export function registerLake(program: Command): void {
   const common = (cmd: Command) =>
-    cmd
-      .option('--config <path>', `project config (default: ${DEFAULT_CONFIGS.join(' or ')})`)
-      .option('--json', 'print a JSON document instead of text', false);
+    cmd.option('--config <path>', CONFIG_OPTION_HELP).option('--json', 'print a JSON document instead of text', false);
 
   const ingest = program
     .command('ingest')

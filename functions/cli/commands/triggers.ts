@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { openTriggerSync, pickKeyAlias, type TriggerSyncWiring } from '../../adapters/ekm/trigger-sync-wiring';
 import { DefaultSecretResolver } from '../../adapters/secret-resolvers';
-import { loadProjectConfig, type ProjectConfig, resolveConfigPath } from '../../config/project-config';
+import { type ProjectConfig, resolveConfigPath } from '../../config/project-config';
 import { EkmPipelineError, ValidationError } from '../../core/errors';
 import { formatIssue, TriggerFileError } from '../../core/triggers/parse';
 import type { TriggerPlan } from '../../core/triggers/plan';
@@ -12,6 +12,7 @@ import { systemClock } from '../../ports/clock';
 import { makeApplyTriggers, renderApplyResult, TriggerPermissionError } from '../../use-cases/apply-triggers';
 import { makePlanTriggers } from '../../use-cases/plan-triggers';
 import { makeValidateTriggers, type ValidateTriggersResult } from '../../use-cases/validate-triggers';
+import { CONFIG_OPTION_HELP, findProjectConfig } from '../config-option';
 import { EXIT_CHANGES_PENDING, EXIT_FAILURE, EXIT_OK, printResult, progress } from '../output';
 
 interface TriggerOpts {
@@ -23,17 +24,8 @@ interface TriggerOpts {
   autoApprove?: boolean;
 }
 
-const DEFAULT_CONFIGS = ['ekm-pipeline.yaml', '.local/ekm-pipeline.yaml'];
-
 function findConfig(opts: TriggerOpts, required: boolean): ProjectConfig | undefined {
-  if (opts.config) return loadProjectConfig(opts.config);
-  const found = DEFAULT_CONFIGS.find((f) => existsSync(f));
-  if (found) return loadProjectConfig(found);
-  if (!required) return undefined;
-  throw new ValidationError(
-    '--config',
-    `no project config found (looked for ${DEFAULT_CONFIGS.join(', ')}); pass --config PATH or run \`npm start\` to create the local one`,
-  );
+  return required ? findProjectConfig(opts.config) : findProjectConfig(opts.config, { required: false });
 }
 
 function triggerFile(file: string | undefined, config: ProjectConfig | undefined): string {
@@ -149,7 +141,7 @@ async function confirm(plan: TriggerPlan, opts: TriggerOpts): Promise<void> {
 
 function common(cmd: Command): Command {
   return cmd
-    .option('--config <path>', `project config (default: ${DEFAULT_CONFIGS.join(' or ')})`)
+    .option('--config <path>', CONFIG_OPTION_HELP)
     .option('--key-alias <alias>', 'which configured key (and its Trigger API token) to use; default: the only key')
     .option('--json', 'print a JSON document instead of text', false);
 }
