@@ -12,6 +12,7 @@ import {
 import { makeTriggerRoute } from '../../functions/fake-cloud/trigger-routes';
 import { FakeTriggerStore } from '../../functions/fake-cloud/trigger-store';
 import { type RouteServer, startRouteServer } from '../fakes/route-server';
+import { SEED_ACTIONS, SEED_CONDITIONS } from '../fixtures/ekm/seed-trigger';
 
 const run = promisify(execFile);
 const SEED_UUID = '058f3dba18cb11edbdf452540000ef9a';
@@ -83,27 +84,8 @@ describe('local EKM cloud Trigger API', () => {
       trigger: {
         trigger_uuid: SEED_UUID,
         trigger_name: 'Some trigger',
-        conditions: [
-          {
-            type: 'data',
-            field: 'kWh_Tot',
-            source: 'meter',
-            duration: '0',
-            source_id: '000350000900',
-            continuous: false,
-            hysteresis: '60',
-            threshold_test: 'rise_eq',
-            threshold_value: '10',
-          },
-        ],
-        actions: [
-          {
-            params: { relay: 'relay_1', status: 'close', duration: 1 },
-            target: 'meter',
-            command: 'setRelay',
-            target_id: '000350000900',
-          },
-        ],
+        conditions: SEED_CONDITIONS,
+        actions: SEED_ACTIONS,
         extras: {},
         enabled: true,
         created_at: '2026-11-25T12:00:00.000000+00:00',

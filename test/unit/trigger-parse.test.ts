@@ -4,6 +4,7 @@ import { parseTriggerFile, TriggerFileError } from '../../functions/core/trigger
 import { checkRrule } from '../../functions/core/triggers/rrule-check';
 import { demoAccount } from '../../functions/fake-cloud/identities';
 import { FakeAccountApi } from '../fakes/fake-account-api';
+import { SEED_ACTIONS, SEED_CONDITIONS } from '../fixtures/ekm/seed-trigger';
 
 const NOW = Date.UTC(2026, 0, 1);
 const EMAIL = '{ target: gateway, command: sendEmail }';
@@ -259,27 +260,8 @@ describe('toTriggerBody', () => {
     expect(toTriggerBody(spec)).toEqual({
       trigger_name: 'Some trigger',
       enabled: true,
-      conditions: [
-        {
-          type: 'data',
-          field: 'kWh_Tot',
-          source: 'meter',
-          duration: '0',
-          source_id: '000350000900',
-          continuous: false,
-          hysteresis: '60',
-          threshold_test: 'rise_eq',
-          threshold_value: '10',
-        },
-      ],
-      actions: [
-        {
-          params: { relay: 'relay_1', status: 'close', duration: 1 },
-          target: 'meter',
-          command: 'setRelay',
-          target_id: '000350000900',
-        },
-      ],
+      conditions: SEED_CONDITIONS,
+      actions: SEED_ACTIONS,
     });
   });
 });

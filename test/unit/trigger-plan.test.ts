@@ -1,6 +1,7 @@
 import type { DesiredTriggers, LiveTrigger, TriggerSpec } from '../../functions/core/triggers/model';
 import { planTriggers } from '../../functions/core/triggers/plan';
 import { renderPlan } from '../../functions/core/triggers/render';
+import { SEED_ACTIONS, SEED_CONDITIONS } from '../fixtures/ekm/seed-trigger';
 
 const MAC = '4016fa0500cd';
 const spec = (name: string, over: Partial<TriggerSpec> = {}): TriggerSpec => ({
@@ -34,27 +35,8 @@ const spec = (name: string, over: Partial<TriggerSpec> = {}): TriggerSpec => ({
 const live = (name: string, uuid: string, over: Partial<LiveTrigger> = {}): LiveTrigger => ({
   trigger_uuid: uuid,
   trigger_name: name,
-  conditions: [
-    {
-      type: 'data',
-      field: 'kWh_Tot',
-      source: 'meter',
-      duration: '0',
-      source_id: '000350000900',
-      continuous: false,
-      hysteresis: '60',
-      threshold_test: 'rise_eq',
-      threshold_value: '10',
-    },
-  ],
-  actions: [
-    {
-      params: { relay: 'relay_1', status: 'close', duration: 1 },
-      target: 'meter',
-      command: 'setRelay',
-      target_id: '000350000900',
-    },
-  ],
+  conditions: SEED_CONDITIONS,
+  actions: SEED_ACTIONS,
   extras: {},
   enabled: true,
   created_at: '2021-07-28T17:20:31.824621+00:00',
