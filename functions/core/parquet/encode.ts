@@ -33,93 +33,155 @@ function fail(spec: ColumnSpec, i: number, v: CellValue | undefined): never {
   throw new TypeError(`lake encode: row ${i} column ${spec.name} (${spec.type}) got ${JSON.stringify(v)}`);
 }
 
-function vectorOf(spec: ColumnSpec, rows: readonly LakeRow[]): arrow.Vector {
-  const n = rows.length;
-  const name = spec.name;
-  const bitmap = new Uint8Array((n + 7) >> 3);
-  let nulls = 0;
-  const present = (i: number, v: CellValue | undefined): boolean => {
-    if (v === null || v === undefined) {
-      if (!spec.nullable) fail(spec, i, null);
-      nulls++;
-      return false;
+/** Timestamps are written as two 32-bit words per value (no BigInt per cell); that layout needs a little-endian host. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** One column being filled: typed data, validity bitmap, null count, or the strings of a text column. */
+interface ColumnFill {
+  data: Float64Array | Int32Array | Uint32Array | BigInt64Array | Uint8Array | null;
+  bitmap: Uint8Array;
+  nulls: number;
+  strings: (string | null)[] | null;
+}
+
+type Filler = (
+  rows: readonly LakeRow[],
+  cols: ColumnFill[],
+  fail: (c: number, i: number, v: CellValue | undefined) => never,
+) => void;
+
+/**
+ * Generate the per-dataset filler: ONE pass over the rows that reads every column by its literal
+ * name (monomorphic property loads on the one row shape of `emptyRow`) and writes typed arrays and
+ * validity bitmaps directly. A generic per-column loop (`row[name]`, a closure per cell) cost as
+ * much as the Parquet writer itself. Column names come from the static schema, never from input.
+ */
+function makeFiller(specs: readonly ColumnSpec[]): Filler {
+  const head: string[] = [];
+  const body: string[] = [];
+  const tail: string[] = [];
+  specs.forEach((spec, c) => {
+    const v = `v${c}`;
+    head.push(`const d${c} = cols[${c}].data, b${c} = cols[${c}].bitmap, s${c} = cols[${c}].strings; let n${c} = 0;`);
+    tail.push(`cols[${c}].nulls = n${c};`);
+    const onNull = spec.nullable
+      ? `n${c}++;${spec.type === 'string' || spec.type === 'json' ? ` s${c}.push(null);` : ''}`
+      : `fail(${c}, i, null);`;
+    let store: string;
+    switch (spec.type) {
+      case 'double':
+        store = `if (typeof ${v} !== 'number') fail(${c}, i, ${v}); d${c}[i] = ${v};`;
+        break;
+      case 'int':
+        store = `if (typeof ${v} !== 'number' || !Number.isInteger(${v})) fail(${c}, i, ${v}); d${c}[i] = ${v};`;
+        break;
+      case 'timestamp':
+        // Low word: ToUint32 (exact modulo 2^32); high word: floor(v / 2^32), wrapped like BigInt64Array would.
+        store = LITTLE_ENDIAN
+          ? `if (typeof ${v} !== 'number' || !Number.isInteger(${v})) fail(${c}, i, ${v}); d${c}[2 * i] = ${v}; d${c}[2 * i + 1] = Math.floor(${v} / 4294967296);`
+          : `if (typeof ${v} !== 'number' || !Number.isInteger(${v})) fail(${c}, i, ${v}); d${c}[i] = BigInt(${v});`;
+        break;
+      case 'bool':
+        store = `if (typeof ${v} !== 'boolean') fail(${c}, i, ${v}); if (${v}) d${c}[k] |= m;`;
+        break;
+      default:
+        store = `if (typeof ${v} !== 'string') fail(${c}, i, ${v}); s${c}.push(${v});`;
     }
-    bitmap[i >> 3]! |= 1 << (i & 7);
-    return true;
-  };
-  const finish = (type: arrow.DataType, data: Partial<arrow.Data>) =>
-    arrow.makeVector(
-      arrow.makeData({
-        type,
-        length: n,
-        nullCount: nulls,
-        nullBitmap: nulls > 0 ? bitmap : undefined,
-        ...data,
-      } as never),
+    body.push(
+      `const ${v} = r[${JSON.stringify(spec.name)}]; if (${v} === null || ${v} === undefined) { ${onNull} } else { b${c}[k] |= m; ${store} }`,
     );
+  });
+  const source = `"use strict";
+return function fill(rows, cols, fail) {
+${head.join('\n')}
+const n = rows.length;
+for (let i = 0; i < n; i++) {
+const r = rows[i], k = i >> 3, m = 1 << (i & 7);
+${body.join('\n')}
+}
+${tail.join('\n')}
+};`;
+  return new Function(source)() as Filler;
+}
+
+const fillers = new Map<Dataset, Filler>();
+
+function fillerOf(dataset: Dataset): Filler {
+  let filler = fillers.get(dataset);
+  if (!filler) {
+    filler = makeFiller(columnsOf(dataset));
+    fillers.set(dataset, filler);
+  }
+  return filler;
+}
+
+function newFill(spec: ColumnSpec, n: number): ColumnFill {
+  const bitmap = new Uint8Array((n + 7) >> 3);
   switch (spec.type) {
-    case 'double': {
-      const data = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = rows[i]![name];
-        if (!present(i, v)) continue;
-        if (typeof v !== 'number') fail(spec, i, v);
-        data[i] = v;
-      }
-      return finish(new arrow.Float64(), { data } as never);
+    case 'double':
+      return { data: new Float64Array(n), bitmap, nulls: 0, strings: null };
+    case 'int':
+      return { data: new Int32Array(n), bitmap, nulls: 0, strings: null };
+    case 'timestamp':
+      return { data: LITTLE_ENDIAN ? new Uint32Array(2 * n) : new BigInt64Array(n), bitmap, nulls: 0, strings: null };
+    case 'bool':
+      return { data: new Uint8Array((n + 7) >> 3), bitmap, nulls: 0, strings: null };
+    default:
+      return { data: null, bitmap, nulls: 0, strings: [] };
+  }
+}
+
+/** UTF-8 offsets + bytes of a text column (nulls are zero-length); one encode call when all text is ASCII. */
+function utf8Of(strings: readonly (string | null)[]): { valueOffsets: Int32Array; data: Uint8Array } {
+  const n = strings.length;
+  const valueOffsets = new Int32Array(n + 1);
+  const joined = strings.join('');
+  const all = Buffer.from(joined, 'utf8');
+  if (all.length === joined.length) {
+    // ASCII only: bytes = chars, and concatenating the encodings is encoding the concatenation.
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const s = strings[i];
+      if (s) total += s.length;
+      valueOffsets[i + 1] = total;
     }
-    case 'int': {
-      const data = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = rows[i]![name];
-        if (!present(i, v)) continue;
-        if (typeof v !== 'number' || !Number.isInteger(v)) fail(spec, i, v);
-        data[i] = v;
-      }
-      return finish(new arrow.Int32(), { data } as never);
-    }
+    return { valueOffsets, data: new Uint8Array(all.buffer, all.byteOffset, all.length) };
+  }
+  // Non-ASCII: encode each string on its own (a lone surrogate must not pair up with its neighbour).
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const s = strings[i];
+    if (s) total += Buffer.byteLength(s);
+    valueOffsets[i + 1] = total;
+  }
+  const data = Buffer.allocUnsafe(total);
+  for (let i = 0; i < n; i++) {
+    const s = strings[i];
+    if (s) data.write(s, valueOffsets[i]!);
+  }
+  return { valueOffsets, data: new Uint8Array(data.buffer, data.byteOffset, total) };
+}
+
+function vectorOf(spec: ColumnSpec, fill: ColumnFill, n: number): arrow.Vector {
+  const common = { length: n, nullCount: fill.nulls, nullBitmap: fill.nulls > 0 ? fill.bitmap : undefined };
+  switch (spec.type) {
+    case 'double':
+      return arrow.makeVector(
+        arrow.makeData({ type: new arrow.Float64(), ...common, data: fill.data as Float64Array }),
+      );
+    case 'int':
+      return arrow.makeVector(arrow.makeData({ type: new arrow.Int32(), ...common, data: fill.data as Int32Array }));
     case 'timestamp': {
-      const data = new BigInt64Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = rows[i]![name];
-        if (!present(i, v)) continue;
-        if (typeof v !== 'number' || !Number.isInteger(v)) fail(spec, i, v);
-        data[i] = BigInt(v);
-      }
-      return finish(new arrow.TimestampMillisecond('UTC'), { data } as never);
+      const d = fill.data as Uint32Array | BigInt64Array;
+      const data = d instanceof BigInt64Array ? d : new BigInt64Array(d.buffer, d.byteOffset, n);
+      return arrow.makeVector(
+        arrow.makeData({ type: new arrow.TimestampMillisecond('UTC'), ...common, data } as never),
+      );
     }
-    case 'bool': {
-      const data = new Uint8Array((n + 7) >> 3);
-      for (let i = 0; i < n; i++) {
-        const v = rows[i]![name];
-        if (!present(i, v)) continue;
-        if (typeof v !== 'boolean') fail(spec, i, v);
-        if (v) data[i >> 3]! |= 1 << (i & 7);
-      }
-      return finish(new arrow.Bool(), { data } as never);
-    }
-    default: {
-      // UTF-8 built directly (offsets + bytes): arrow's generic builder is far slower on wide tables.
-      const valueOffsets = new Int32Array(n + 1);
-      let total = 0;
-      for (let i = 0; i < n; i++) {
-        const v = rows[i]![name];
-        if (present(i, v)) {
-          if (typeof v !== 'string') fail(spec, i, v);
-          total += Buffer.byteLength(v);
-        }
-        valueOffsets[i + 1] = total;
-      }
-      const data = Buffer.allocUnsafe(total);
-      for (let i = 0; i < n; i++) {
-        const v = rows[i]![name];
-        if (typeof v === 'string') data.write(v, valueOffsets[i]!);
-      }
-      return finish(new arrow.Utf8(), {
-        valueOffsets,
-        data: new Uint8Array(data.buffer, data.byteOffset, total),
-      } as never);
-    }
+    case 'bool':
+      return arrow.makeVector(arrow.makeData({ type: new arrow.Bool(), ...common, data: fill.data as Uint8Array }));
+    default:
+      return arrow.makeVector(arrow.makeData({ type: new arrow.Utf8(), ...common, ...utf8Of(fill.strings!) }));
   }
 }
 
@@ -129,8 +191,14 @@ function vectorOf(spec: ColumnSpec, rows: readonly LakeRow[]): arrow.Vector {
  * value does not fit its column (callers map and validate first, so this is a programming error).
  */
 export function encodeRows(dataset: Dataset, rows: readonly LakeRow[]): Uint8Array {
+  const specs = columnsOf(dataset);
+  const n = rows.length;
+  const fills = specs.map((spec) => newFill(spec, n));
+  fillerOf(dataset)(rows, fills, (c, i, v) => fail(specs[c]!, i, v));
   const columns: Record<string, arrow.Vector> = {};
-  for (const spec of columnsOf(dataset)) columns[spec.name] = vectorOf(spec, rows);
+  specs.forEach((spec, c) => {
+    columns[spec.name] = vectorOf(spec, fills[c]!, n);
+  });
   const table = new arrow.Table(columns);
   const wasmTable = parquet.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
   return parquet.writeParquet(wasmTable, properties(dataset));
