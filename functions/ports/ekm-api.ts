@@ -6,10 +6,20 @@ import type {
   SummaryQuery,
   SummaryReport,
 } from '../core/ekm/api-types';
+import type { ParsedReadResponse, RealtimeRejection } from '../core/ekm/realtime';
 import type { Reading } from '../core/readings/reading';
 
 // The query and result value types live in core (pure code uses them); the port re-exports them.
-export type { AccountGateway, AccountMeter, RealtimeQuery, SummaryBucket, SummaryQuery, SummaryReport };
+export type {
+  AccountGateway,
+  AccountMeter,
+  ParsedReadResponse,
+  RealtimeQuery,
+  RealtimeRejection,
+  SummaryBucket,
+  SummaryQuery,
+  SummaryReport,
+};
 
 /**
  * The EKM Push cloud as the use-cases see it. Implementations live in adapters/ekm/ and talk HTTP
@@ -24,6 +34,11 @@ export interface EkmKey {
 export interface RealtimeApi {
   /** All reads matching the query, across as many batched requests as needed. Order: by meter, then time. */
   read(key: EkmKey, query: RealtimeQuery): Promise<Reading[]>;
+  /**
+   * Like `read`, but a malformed read comes back in `rejected` (with its reason and raw JSON) instead
+   * of failing the call, so the caller can quarantine it. Optional: without it, `read` is strict.
+   */
+  readWithRejections?(key: EkmKey, query: RealtimeQuery): Promise<ParsedReadResponse>;
 }
 
 export interface SummaryApi {

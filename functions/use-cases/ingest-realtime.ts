@@ -13,28 +13,71 @@
  * 4. Gap healing: a meter whose 1000-read ring came back full and whose oldest held read is newer
  *    than its cursor lost reads in between: fetch 15-minute summaries for that window and write
  *    them as `source = summary` readings; record the gap.
- * 5. Write everything (lake writer: merge into hour objects, quarantine malformed reads), and only
- *    after every object is durably written move each meter's cursor to its newest realtime read
- *    (forward-only). A crash before this step leaves cursors behind; the re-run rewrites the same
+ * 5. Write everything (lake writer: merge into hour objects, quarantine malformed reads; reads the
+ *    parser refused go to the `quarantine` dataset too, with their reason and raw JSON), and only
+ *    after every object is durably written move each meter's cursor to its newest realtime read,
+ *    quarantined ones included (forward-only; they are recorded, so passing them loses nothing). A crash before this step leaves cursors behind; the re-run rewrites the same
  *    objects with the same reads merged once.
  * 6. Record the run (and release the lease even on failure).
  */
 import { randomUUID } from 'node:crypto';
 import { EkmPipelineError } from '../core/errors';
-import { shardOf } from '../core/parquet/object-keys';
-import { bucketToGapReading } from '../core/parquet/rows';
+import { hourWindowOf, objectKey, shardOf } from '../core/parquet/object-keys';
+import { bucketToGapReading, quarantineRow, type Rejected } from '../core/parquet/rows';
 import type { MeterId } from '../core/readings/meter-id';
 import type { Reading } from '../core/readings/reading';
 import type { Clock } from '../ports/clock';
-import type { AccountApi, EkmKey, RealtimeApi, SummaryApi } from '../ports/ekm-api';
+import type {
+  AccountApi,
+  EkmKey,
+  ParsedReadResponse,
+  RealtimeApi,
+  RealtimeQuery,
+  RealtimeRejection,
+  SummaryApi,
+} from '../ports/ekm-api';
 import type { GapRecord, IngestState } from '../ports/ingest-state';
-import type { LakeWriter } from './write-readings';
+import type { ObjectStore } from '../ports/object-store';
+import { type LakeWriter, mergeIntoObject } from './write-readings';
+
+/** Writes refused reads of one origin to the lake's `quarantine` dataset; resolves to the object keys. */
+export type QuarantineWriter = (rejected: readonly Rejected[], via: string) => Promise<readonly string[]>;
+
+/**
+ * The quarantine writer over an object store: the same object layout as the lake writer's own
+ * quarantine (`dataset=quarantine`, hour of detection, shard 0), merged so a re-write adds nothing.
+ * Build it with the same store, prefix and clock as the lake writer.
+ */
+export function makeQuarantineWriter(deps: {
+  readonly objectStore: ObjectStore;
+  readonly prefix?: string;
+  readonly clock: Clock;
+}): QuarantineWriter {
+  return async (rejected, via) => {
+    if (rejected.length === 0) return [];
+    const now = deps.clock.now();
+    const { date, window } = hourWindowOf(now);
+    const key = objectKey(deps.prefix ?? '', { dataset: 'quarantine', origin: via, date, window, shard: 0 });
+    await mergeIntoObject(
+      deps.objectStore,
+      key,
+      'quarantine',
+      rejected.map((r) => quarantineRow(r, now)),
+    );
+    return [key];
+  };
+}
 
 export interface IngestRealtimeDeps {
   readonly account: AccountApi;
   readonly realtime: RealtimeApi;
   readonly summary: SummaryApi;
   readonly lake: LakeWriter;
+  /**
+   * Where reads the Realtime parser refused go (see {@link makeQuarantineWriter}). Without it (or
+   * when the realtime port has no `readWithRejections`) a malformed read fails the run, as `read` does.
+   */
+  readonly quarantine?: QuarantineWriter;
   readonly state: IngestState;
   readonly clock: Clock;
   /** Same value the lake writer was built with (default 1). */
@@ -87,7 +130,17 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
     return ids.map((meter) => ({ meter, ver: protocol.get(meter) === 'v3' ? ('v3' as const) : ('v4' as const) }));
   }
 
-  async function healGaps(key: EkmKey, runId: string, byMeter: Map<MeterId, Reading[]>, cursors: Map<MeterId, number>) {
+  async function fetchReads(key: EkmKey, query: RealtimeQuery): Promise<ParsedReadResponse> {
+    if (deps.quarantine && deps.realtime.readWithRejections) return deps.realtime.readWithRejections(key, query);
+    return { readings: await deps.realtime.read(key, query), rejected: [] };
+  }
+
+  async function healGaps(
+    key: EkmKey,
+    runId: string,
+    byMeter: Map<MeterId, { timeMs: number }[]>,
+    cursors: Map<MeterId, number>,
+  ) {
     const gaps: GapRecord[] = [];
     const fills: Reading[] = [];
     for (const [meter, reads] of byMeter) {
@@ -135,12 +188,17 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
         const ids = chunk.map((m) => m.meter);
         const cursors = await deps.state.getCursors('realtime', key.alias, ids);
         const reads: Reading[] = [];
+        const refused: RealtimeRejection[] = [];
+        const take = (res: ParsedReadResponse) => {
+          reads.push(...res.readings);
+          refused.push(...res.rejected);
+        };
         // One request group per (protocol, has cursor): meters without a cursor get their whole ring.
         for (const ver of ['v3', 'v4'] as const) {
           const withVer = chunk.filter((m) => m.ver === ver).map((m) => m.meter);
           const fresh = withVer.filter((m) => !cursors.has(m));
           const known = withVer.filter((m) => cursors.has(m));
-          if (fresh.length > 0) reads.push(...(await deps.realtime.read(key, { meters: fresh, ver, cnt: ringSize })));
+          if (fresh.length > 0) take(await fetchReads(key, { meters: fresh, ver, cnt: ringSize }));
           // Meters whose cursors fall in the same 15-minute slot share one `since`, so a meter that
           // is far behind does not make every other meter re-send its whole ring.
           const bySlot = new Map<number, MeterId[]>();
@@ -152,23 +210,44 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
           }
           for (const [slot, group] of [...bySlot.entries()].sort((a, b) => a[0] - b[0])) {
             const sinceMs = Math.min(slot * SUMMARY_BUCKET_MS, ...group.map((m) => cursors.get(m)! - overlapMs));
-            reads.push(...(await deps.realtime.read(key, { meters: group, ver, cnt: ringSize, sinceMs })));
+            take(await fetchReads(key, { meters: group, ver, cnt: ringSize, sinceMs }));
           }
         }
-        const byMeter = new Map<MeterId, Reading[]>();
+        // What the ring held per meter, refused reads included (they count towards a full ring).
+        const held = new Map<MeterId, { timeMs: number }[]>();
         for (const r of reads) {
-          const list = byMeter.get(r.meter);
+          const list = held.get(r.meter);
           if (list) list.push(r);
-          else byMeter.set(r.meter, [r]);
+          else held.set(r.meter, [r]);
         }
-        const healed = await healGaps(key, runId, byMeter, cursors);
+        // A refused read at or before its meter's cursor was quarantined by the run that moved the
+        // cursor past it (the overlap re-asks it): skip it so a re-run adds nothing.
+        const fresh: Rejected[] = [];
+        for (const r of refused) {
+          if (r.timeMs !== undefined) {
+            const list = held.get(r.meter);
+            if (list) list.push({ timeMs: r.timeMs });
+            else held.set(r.meter, [{ timeMs: r.timeMs }]);
+            if (r.timeMs <= (cursors.get(r.meter) ?? Number.NEGATIVE_INFINITY)) continue;
+          }
+          fresh.push({
+            reason: r.reason,
+            meter: r.meter,
+            ...(r.timeMs !== undefined ? { timeMs: r.timeMs } : {}),
+            source: 'realtime',
+            via: key.alias,
+            raw: JSON.stringify(r.raw),
+          });
+        }
+        const healed = await healGaps(key, runId, held, cursors);
         const written = await deps.lake.writeReadings([...reads, ...healed.fills], { via: key.alias });
+        const quarantineKeys = fresh.length > 0 && deps.quarantine ? await deps.quarantine(fresh, key.alias) : [];
         // Durable now: move cursors to the newest realtime read per meter (not to gap fills).
         const next = new Map<MeterId, number>();
         // Malformed reads are in quarantine (kept, with their reason), so a cursor may pass them;
         // reads for meters outside this chunk never move a cursor.
         const inChunk = new Set(ids);
-        for (const [meter, list] of byMeter) {
+        for (const [meter, list] of held) {
           if (!inChunk.has(meter)) continue;
           const newest = list.reduce((max, r) => Math.max(max, r.timeMs), Number.NEGATIVE_INFINITY);
           if (Number.isFinite(newest) && newest > (cursors.get(meter) ?? Number.NEGATIVE_INFINITY))
@@ -177,10 +256,10 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
         await deps.state.advanceCursors('realtime', key.alias, next, runId);
         for (const g of healed.gaps) await deps.state.recordGap(g);
         gaps.push(...healed.gaps);
-        for (const k of written.keys) keys.add(k);
+        for (const k of [...written.keys, ...quarantineKeys]) keys.add(k);
         totals.reads += reads.length;
         totals.failedReads += reads.filter((r) => !r.good).length;
-        totals.quarantined += written.rejected.length;
+        totals.quarantined += written.rejected.length + fresh.length;
         totals.gapFillReadings += healed.fills.length;
         done += chunk.length;
         input.onProgress?.(done, meters.length);

@@ -1,8 +1,11 @@
+import { parseReadResponseWithRejections } from '../../functions/core/ekm/realtime';
+import { toApiSerial } from '../../functions/core/readings/meter-id';
 import type { Reading } from '../../functions/core/readings/reading';
 import type {
   AccountApi,
   AccountMeter,
   EkmKey,
+  ParsedReadResponse,
   RealtimeApi,
   RealtimeQuery,
   SummaryApi,
@@ -20,6 +23,8 @@ export class RingEkmApi implements AccountApi, RealtimeApi, SummaryApi {
   summaryCalls: SummaryQuery[] = [];
   /** Extra raw readings to inject into the next realtime response (malformed input tests). */
   inject: Reading[] = [];
+  /** Raw EKM reads (JSON objects as EKM sends them) added to every realtime response for their meter. */
+  injectRaw: { meter: string; read: Record<string, unknown> }[] = [];
   constructor(
     readonly meterList: readonly AccountMeter[],
     readonly now: () => number,
@@ -79,6 +84,35 @@ export class RingEkmApi implements AccountApi, RealtimeApi, SummaryApi {
     }
     out.push(...this.inject.splice(0));
     return out;
+  }
+
+  /**
+   * The realtime reads as EKM would send them (one `/readMeter` JSON body, `injectRaw` added to
+   * their meters' ReadData), parsed by the production parser, which refuses malformed reads.
+   */
+  async readWithRejections(key: EkmKey, query: RealtimeQuery): Promise<ParsedReadResponse> {
+    const sets = new Map<string, Record<string, unknown>[]>();
+    const add = (meter: string, read: Record<string, unknown>) => {
+      const list = sets.get(meter);
+      if (list) list.push(read);
+      else sets.set(meter, [read]);
+    };
+    for (const r of await this.read(key, query))
+      add(r.meter, { Good: r.good ? 1 : 0, Time_Stamp_UTC_ms: r.timeMs, ...r.fields });
+    for (const x of this.injectRaw) if (query.meters.includes(x.meter)) add(x.meter, x.read);
+    const body = JSON.stringify({
+      readMeter: {
+        ReadSet: [...sets].map(([meter, data]) => ({
+          Meter: toApiSerial(meter),
+          Protocol: this.meterList.find((m) => m.meter === meter)?.protocol ?? 'v4',
+          ReadData: data,
+        })),
+      },
+    });
+    return parseReadResponseWithRejections(body, {
+      via: key.alias,
+      ...(query.sinceMs !== undefined ? { sinceMs: query.sinceMs } : {}),
+    });
   }
 
   private summary(key: EkmKey, query: SummaryQuery): SummaryBucket[] {

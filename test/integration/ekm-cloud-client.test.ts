@@ -1,8 +1,11 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { EkmAccountClient } from '../../functions/adapters/ekm/account-client';
 import { EkmRealtimeClient } from '../../functions/adapters/ekm/realtime-client';
 import { EkmSummaryClient } from '../../functions/adapters/ekm/summary-client';
 import { UndiciHttpClient, type UndiciHttpClientOptions } from '../../functions/adapters/undici-http-client';
-import { EkmApiError, EkmHttpError } from '../../functions/core/ekm/ekm-errors';
+import { EkmApiError, EkmHttpError, EkmResponseError } from '../../functions/core/ekm/ekm-errors';
 import { ValidationError } from '../../functions/core/errors';
 import type { Reading } from '../../functions/core/readings/reading';
 import { demoAccountWithScopedKeys } from '../../functions/fake-cloud/generate-account';
@@ -308,6 +311,54 @@ describe('every injected fault', () => {
     expect(error).toBeInstanceOf(EkmHttpError);
     expect(error).toMatchObject({ status: 503, attempts: 3, endpoint: 'realtime' });
     expect((error as Error).message).not.toContain(DEMO_ACCOUNT_KEY);
+  });
+});
+
+describe('a malformed read in a response', () => {
+  it('comes back as a rejection from readWithRejections while read() stays strict and redacted', async () => {
+    // A loopback server answering like EKM with one malformed read among good ones.
+    const body = JSON.stringify({
+      readMeter: {
+        ReadSet: [
+          {
+            Meter: '350000900',
+            Protocol: 'v4',
+            ReadData: [
+              { Good: 1, Time_Stamp_UTC_ms: 1773165600000, kWh_Tot: '10.1' },
+              { Good: 1, Time_Stamp_UTC_ms: 1773165660000, kWh_Tot: '12a.4' },
+              { Good: 1, Time_Stamp_UTC_ms: 1773165720000, kWh_Tot: '10.5' },
+            ],
+          },
+        ],
+      },
+    });
+    const server = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(body);
+    }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const h = new UndiciHttpClient({ maxRetries: 0 });
+      opened.push(h);
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const realtime = new EkmRealtimeClient(h, { baseUrl: url });
+      const { readings, rejected } = await realtime.readWithRejections(key, { meters: [DEMO_METER_ID], cnt: 3 });
+      expect(readings.map((r) => r.fields.kWh_Tot)).toEqual([10.1, 10.5]);
+      expect(rejected).toEqual([
+        {
+          meter: DEMO_METER_ID,
+          timeMs: 1773165660000,
+          reason: `meter ${DEMO_METER_ID}: field kWh_Tot should be a decimal number, got "12a.4"`,
+          raw: { Good: 1, Time_Stamp_UTC_ms: 1773165660000, kWh_Tot: '12a.4' },
+        },
+      ]);
+      const error = await realtime.read(key, { meters: [DEMO_METER_ID], cnt: 3 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EkmResponseError);
+      expect((error as Error).message).toContain('kWh_Tot');
+      expect((error as Error).message).not.toContain(DEMO_ACCOUNT_KEY);
+    } finally {
+      server.close();
+    }
   });
 });
 

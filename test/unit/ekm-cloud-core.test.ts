@@ -7,6 +7,7 @@ import { fieldSpec, fieldsForProtocol, isTextField, matchSummaryFields } from '.
 import {
   buildReadRequest,
   parseReadResponse,
+  parseReadResponseWithRejections,
   planRealtimeBatches,
   validateRealtimeQuery,
 } from '../../functions/core/ekm/realtime';
@@ -92,6 +93,62 @@ describe('parseReadResponse', () => {
     } catch (e) {
       expect((e as Error).message).not.toContain(KEY);
     }
+  });
+});
+
+describe('parseReadResponseWithRejections', () => {
+  const body = JSON.stringify({
+    readMeter: {
+      ReadSet: [
+        {
+          Meter: '350000900',
+          Protocol: 'v4',
+          ReadData: [
+            { Good: 1, Time_Stamp_UTC_ms: 1773165720000, kWh_Tot: '10.5' },
+            { Good: 1, Time_Stamp_UTC_ms: 1773165660000, kWh_Tot: '12a.4', RMS_Volts_Ln_1: '120.1' },
+            { Good: 1, Time_Stamp_UTC_ms: 1773165660000, kWh_Tot: '12a.4', RMS_Volts_Ln_1: '120.1' },
+            { Good: 1, Time_Stamp_UTC_ms: 1773165600000, kWh_Tot: '10.1' },
+            { Good: 1, Time_Stamp_UTC_ms: 'soon', kWh_Tot: '10.2' },
+            7,
+          ],
+        },
+        { Meter: '10068', ReadData: [{ Good: 0, Time_Stamp_UTC_ms: 1773165600600 }] },
+      ],
+    },
+  });
+
+  it('keeps the good reads and returns each malformed read once with its reason and raw JSON', () => {
+    const { readings, rejected } = parseReadResponseWithRejections(body, { via: 'demo' });
+    expect(readings.map((r) => [r.meter, r.timeMs, r.fields.kWh_Tot])).toEqual([
+      ['000350000900', 1773165600000, 10.1],
+      ['000350000900', 1773165720000, 10.5],
+      ['000000010068', 1773165600600, undefined],
+    ]);
+    expect(rejected).toEqual([
+      {
+        meter: '000350000900',
+        timeMs: 1773165660000,
+        reason: 'meter 000350000900: field kWh_Tot should be a decimal number, got "12a.4"',
+        raw: { Good: 1, Time_Stamp_UTC_ms: 1773165660000, kWh_Tot: '12a.4', RMS_Volts_Ln_1: '120.1' },
+      },
+      {
+        meter: '000350000900',
+        reason: 'meter 000350000900: read without a valid Time_Stamp_UTC_ms ("soon")',
+        raw: { Good: 1, Time_Stamp_UTC_ms: 'soon', kWh_Tot: '10.2' },
+      },
+      { meter: '000350000900', reason: 'meter 000350000900: a ReadData entry is not an object', raw: { entry: 7 } },
+    ]);
+  });
+
+  it('applies since/until to malformed reads with a valid time too', () => {
+    const { rejected } = parseReadResponseWithRejections(body, { via: 'demo', sinceMs: 1773165660000 });
+    expect(rejected.map((r) => r.timeMs)).toEqual([undefined, undefined]);
+  });
+
+  it('still throws on envelope problems, and parseReadResponse stays strict', () => {
+    expect(() => parseReadResponseWithRejections('{"readMeter":{"ReadSet":{}}}', { via: 'd' })).toThrow('not an array');
+    expect(() => parseReadResponse(body, { via: 'd' })).toThrow(EkmResponseError);
+    expect(() => parseReadResponse(body, { via: 'd' })).toThrow('field kWh_Tot should be a decimal number');
   });
 });
 

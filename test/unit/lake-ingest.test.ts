@@ -3,7 +3,7 @@ import { type LakeRow, rowToReading } from '../../functions/core/parquet/rows';
 import type { Reading } from '../../functions/core/readings/reading';
 import type { IngestState } from '../../functions/ports/ingest-state';
 import { makeCompactLake } from '../../functions/use-cases/compact-lake';
-import { makeIngestRealtime } from '../../functions/use-cases/ingest-realtime';
+import { makeIngestRealtime, makeQuarantineWriter } from '../../functions/use-cases/ingest-realtime';
 import { makeIngestSummary } from '../../functions/use-cases/ingest-summary';
 import { makeLakeWriter } from '../../functions/use-cases/write-readings';
 import { InMemoryIngestState } from '../fakes/in-memory-ingest-state';
@@ -21,7 +21,7 @@ const METERS = [
   { meter: '000350000901', protocol: 'v4' as const },
 ];
 
-function setup(opts: { shards?: number; state?: IngestState } = {}) {
+function setup(opts: { shards?: number; state?: IngestState; quarantine?: boolean } = {}) {
   let now = START + 1200 * 60_000;
   const clock = { now: () => now };
   const ekm = new RingEkmApi(METERS, clock.now, START, RING);
@@ -40,6 +40,7 @@ function setup(opts: { shards?: number; state?: IngestState } = {}) {
     shards: opts.shards ?? 2,
     newRunId: () => `run-${++n}`,
     ringSize: RING,
+    ...(opts.quarantine ? { quarantine: makeQuarantineWriter({ objectStore: store, prefix: 'lake', clock }) } : {}),
   };
   return {
     ekm,
@@ -161,6 +162,41 @@ describe('ingest realtime', () => {
       via: 'demo',
     });
     expect(rowToReading).toBeDefined();
+  });
+
+  it('quarantines a read the parser refuses, keeps the rest of the response and moves past it once', async () => {
+    // Prepare: one response where meter 0 has a read with a malformed kWh_Tot among its good reads,
+    // newer than all of them (so the cursor must pass it), and still in the ring on the re-run.
+    const env = setup({ quarantine: true });
+    const meter = METERS[0]!.meter;
+    const badTime = env.now() + 30_000;
+    const raw = { Good: 1, Time_Stamp_UTC_ms: badTime, kWh_Tot: '12a.4', RMS_Volts_Ln_1: '120.1' };
+    env.ekm.injectRaw = [{ meter, read: raw }];
+    // Act
+    const first = await env.ingest({ key: KEY });
+    env.advance(61);
+    const second = await env.ingest({ key: KEY });
+    // Assess: the good reads are in the lake exactly once, the bad one in quarantine once, with its reason.
+    expect(first).toMatchObject({ reads: 3 * RING, quarantined: 1 });
+    expect(second.quarantined).toBe(0);
+    expect(env.memState.runs.map((r) => r.status)).toEqual(['ok', 'ok']);
+    await expectLakeEqualsSeries(env, START + 1200 * 60_000);
+    const q = await lakeRows(env.store, 'quarantine');
+    expect(q).toHaveLength(1);
+    expect(q[0]).toMatchObject({
+      meter,
+      time: badTime,
+      source: 'realtime',
+      via: 'demo',
+      reason: `meter ${meter}: field kWh_Tot should be a decimal number, got "12a.4"`,
+    });
+    expect(JSON.parse(String(q[0]!.raw))).toEqual(raw);
+    expect(
+      (await readWithHyparquet((await env.store.get((await env.store.list('lake/dataset=quarantine/'))[0]!.key))!))
+        .length,
+    ).toBe(1);
+    const cursors = await env.memState.getCursors('realtime', 'demo', [meter]);
+    expect(cursors.get(meter)).toBeGreaterThanOrEqual(badTime);
   });
 
   it('fails when another ingest holds the lease, naming the alias', async () => {

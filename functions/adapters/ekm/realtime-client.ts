@@ -1,6 +1,8 @@
+import { EkmResponseError } from '../../core/ekm/ekm-errors';
 import {
   buildReadRequest,
-  parseReadResponse,
+  type ParsedReadResponse,
+  parseReadResponseWithRejections,
   planRealtimeBatches,
   validateRealtimeQuery,
 } from '../../core/ekm/realtime';
@@ -25,14 +27,23 @@ export class EkmRealtimeClient implements RealtimeApi {
     private readonly opts: RealtimeClientOptions,
   ) {}
 
+  /** Strict: a malformed read fails the call (an EkmResponseError naming the meter, field and value). */
   async read(key: EkmKey, query: RealtimeQuery): Promise<Reading[]> {
+    const { readings, rejected } = await this.readWithRejections(key, query);
+    const first = rejected[0];
+    if (first) throw new EkmResponseError('realtime', first.reason, [key.key]);
+    return readings;
+  }
+
+  /** Every good read, plus the malformed ones with their reasons (for quarantine); order: by meter, then time. */
+  async readWithRejections(key: EkmKey, query: RealtimeQuery): Promise<ParsedReadResponse> {
     validateRealtimeQuery(query);
     const batches = planRealtimeBatches(query.meters, this.opts.batchSize ?? 25);
     const secrets = [key.key];
     const results = await mapLimit(batches, this.opts.parallelBatches ?? 16, async (meters) => {
       const url = buildReadRequest(this.opts.baseUrl, key.key, { ...query, meters });
       const res = await ekmGet(this.http, url, 'realtime', secrets, meters);
-      return parseReadResponse(res.body, {
+      return parseReadResponseWithRejections(res.body, {
         via: key.alias,
         endpoint: 'realtime',
         meters,
@@ -42,8 +53,12 @@ export class EkmRealtimeClient implements RealtimeApi {
       });
     });
     const order = new Map(query.meters.map((m, i) => [m, i]));
-    const all = results.flat();
+    const byOrder = (a: { meter: string }, b: { meter: string }) =>
+      (order.get(a.meter) ?? 0) - (order.get(b.meter) ?? 0);
     // Stable: within a meter the parser already sorted by time.
-    return all.sort((a, b) => (order.get(a.meter) ?? 0) - (order.get(b.meter) ?? 0));
+    return {
+      readings: results.flatMap((r) => r.readings).sort(byOrder),
+      rejected: results.flatMap((r) => r.rejected).sort(byOrder),
+    };
   }
 }

@@ -129,7 +129,8 @@ function fail(ctx: ParseContext, detail: string): never {
   throw new EkmResponseError(ctx.endpoint ?? 'realtime', detail, ctx.secrets ?? []);
 }
 
-function parseValue(name: string, value: unknown, ctx: ParseContext, meter: MeterId): FieldValue | undefined {
+/** A field's typed value, undefined for an empty one, or why a catalog number is not a number. */
+function parseValue(name: string, value: unknown): FieldValue | undefined | Malformed {
   if (value === null || value === undefined || value === '') return undefined;
   const kind = fieldSpec(name)?.kind;
   if (kind === 'text') return typeof value === 'string' ? value : String(value);
@@ -137,19 +138,52 @@ function parseValue(name: string, value: unknown, ctx: ParseContext, meter: Mete
   if (n !== undefined) return n;
   // Fields outside the catalog keep their text; a catalog number that is not a number is an EKM bug.
   if (kind === undefined && typeof value === 'string') return value;
-  return fail(
-    ctx,
-    `meter ${meter}: field ${name} should be a decimal number, got ${JSON.stringify(value).slice(0, 40)}`,
-  );
+  return new Malformed(`field ${name} should be a decimal number, got ${JSON.stringify(value).slice(0, 40)}`);
+}
+
+/** A per-read problem (kept apart from field values, which are only numbers and strings). */
+class Malformed {
+  constructor(readonly reason: string) {}
+}
+
+/**
+ * A read the parser refused, with the reason and the read exactly as EKM sent it. The rest of the
+ * response still parses: one bad read must not block every other read while it sits in EKM's ring.
+ */
+export interface RealtimeRejection {
+  readonly meter: MeterId;
+  /** The read's time when it had a valid `Time_Stamp_UTC_ms`. */
+  readonly timeMs?: number;
+  /** What is wrong, naming the field and the value. */
+  readonly reason: string;
+  /** The read's JSON object as received (a non-object entry is wrapped as `{ entry }`). */
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+/** Readings and per-read rejections of one `/readMeter` response. */
+export interface ParsedReadResponse {
+  readonly readings: Reading[];
+  readonly rejected: RealtimeRejection[];
 }
 
 /**
  * Parse a `/readMeter` JSON body into readings: ordered by meter (request order) then time, one per
  * (meter, time), limited to `sinceMs < time <= untilMs` when given (the cloud may repeat reads or
- * send them out of order). An EKM status in the body becomes an {@link EkmApiError}; anything else
- * unexpected an {@link EkmResponseError}.
+ * send them out of order). Strict: a malformed read fails the whole response with an
+ * {@link EkmResponseError}; use {@link parseReadResponseWithRejections} to keep the good reads and
+ * get the bad ones back. An EKM status in the body becomes an {@link EkmApiError}.
  */
 export function parseReadResponse(body: string, ctx: ParseContext): Reading[] {
+  return strict(parseReadResponseWithRejections(body, ctx), ctx);
+}
+
+/**
+ * Like {@link parseReadResponse}, but a malformed read (a catalog number field that is not a number,
+ * no valid `Time_Stamp_UTC_ms`, an entry that is not an object) comes back in `rejected` while the
+ * other reads parse. Problems of the envelope (not JSON, no `readMeter`, `ReadSet`/`ReadData` not
+ * arrays, a bad `Meter`) still throw.
+ */
+export function parseReadResponseWithRejections(body: string, ctx: ParseContext): ParsedReadResponse {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -158,7 +192,13 @@ export function parseReadResponse(body: string, ctx: ParseContext): Reading[] {
     if (status) throw apiError(status, ctx);
     return fail(ctx, `body is not JSON (starts ${JSON.stringify(body.slice(0, 40))})`);
   }
-  return normalizeReadMeter(json, ctx, body);
+  return normalizeReadMeterWithRejections(json, ctx, body);
+}
+
+function strict(parsed: ParsedReadResponse, ctx: ParseContext): Reading[] {
+  const first = parsed.rejected[0];
+  if (first) fail(ctx, first.reason);
+  return parsed.readings;
 }
 
 function apiError(status: { code: number; message: string }, ctx: ParseContext, httpStatus = 200): EkmApiError {
@@ -174,8 +214,13 @@ function apiError(status: { code: number; message: string }, ctx: ParseContext, 
   );
 }
 
-/** Same as {@link parseReadResponse} for an already parsed JSON value. */
+/** Same as {@link parseReadResponse} for an already parsed JSON value (strict). */
 export function normalizeReadMeter(json: unknown, ctx: ParseContext, raw?: string): Reading[] {
+  return strict(normalizeReadMeterWithRejections(json, ctx, raw), ctx);
+}
+
+/** Same as {@link parseReadResponseWithRejections} for an already parsed JSON value. */
+export function normalizeReadMeterWithRejections(json: unknown, ctx: ParseContext, raw?: string): ParsedReadResponse {
   const root = json as { readMeter?: { ReadSet?: unknown } } | null;
   if (typeof root !== 'object' || root === null || typeof root.readMeter !== 'object' || root.readMeter === null) {
     const status = detectEkmStatus(raw ?? JSON.stringify(json));
@@ -185,6 +230,7 @@ export function normalizeReadMeter(json: unknown, ctx: ParseContext, raw?: strin
   const sets = root.readMeter.ReadSet;
   if (!Array.isArray(sets)) return fail(ctx, 'readMeter.ReadSet is not an array');
   const out: Reading[] = [];
+  const rejected: RealtimeRejection[] = [];
   for (const set of sets as unknown[]) {
     if (typeof set !== 'object' || set === null) return fail(ctx, 'a ReadSet entry is not an object');
     const s = set as Record<string, unknown>;
@@ -203,25 +249,39 @@ export function normalizeReadMeter(json: unknown, ctx: ParseContext, raw?: strin
     if (data === undefined) continue;
     if (!Array.isArray(data)) return fail(ctx, `meter ${meter}: ReadData is not an array`);
     const reads: Reading[] = [];
+    const bad: RealtimeRejection[] = [];
     for (const item of data as unknown[]) {
-      if (typeof item !== 'object' || item === null)
-        return fail(ctx, `meter ${meter}: a ReadData entry is not an object`);
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+        bad.push({ meter, reason: `meter ${meter}: a ReadData entry is not an object`, raw: { entry: item } });
+        continue;
+      }
       const r = item as Record<string, unknown>;
       const timeMs = toNumber(r.Time_Stamp_UTC_ms);
       if (timeMs === undefined || !Number.isInteger(timeMs)) {
-        return fail(
-          ctx,
-          `meter ${meter}: read without a valid Time_Stamp_UTC_ms (${JSON.stringify(r.Time_Stamp_UTC_ms)})`,
-        );
+        bad.push({
+          meter,
+          reason: `meter ${meter}: read without a valid Time_Stamp_UTC_ms (${JSON.stringify(r.Time_Stamp_UTC_ms)})`,
+          raw: r,
+        });
+        continue;
       }
       if (ctx.sinceMs !== undefined && timeMs <= ctx.sinceMs) continue;
       if (ctx.untilMs !== undefined && timeMs > ctx.untilMs) continue;
       const good = toNumber(r.Good);
       const fields: Record<string, FieldValue> = {};
+      let problem: Malformed | undefined;
       for (const name in r) {
         if (META.has(name)) continue;
-        const v = parseValue(name, r[name], ctx, meter);
+        const v = parseValue(name, r[name]);
+        if (v instanceof Malformed) {
+          problem = v;
+          break;
+        }
         if (v !== undefined) fields[name] = v;
+      }
+      if (problem) {
+        bad.push({ meter, timeMs, reason: `meter ${meter}: ${problem.reason}`, raw: r });
+        continue;
       }
       reads.push({
         meter,
@@ -240,6 +300,15 @@ export function normalizeReadMeter(json: unknown, ctx: ParseContext, raw?: strin
       last = read.timeMs;
       out.push(read);
     }
+    // The cloud may repeat a read across polls: one rejection per (meter, time).
+    const seen = new Set<number>();
+    for (const b of bad) {
+      if (b.timeMs !== undefined) {
+        if (seen.has(b.timeMs)) continue;
+        seen.add(b.timeMs);
+      }
+      rejected.push(b);
+    }
   }
-  return out;
+  return { readings: out, rejected };
 }
