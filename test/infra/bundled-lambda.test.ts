@@ -108,9 +108,7 @@ describe('bundled Lambda', () => {
     });
 
     // Assess: one day object holding all 120 reads, readable by an independent Parquet reader
-    const result = JSON.parse(stdout.slice(stdout.indexOf('{"job"') >= 0 ? stdout.lastIndexOf('{') : 0)) as {
-      keys: string[];
-    };
+    const result = JSON.parse(stdout.slice(stdout.lastIndexOf('\nRESULT ') + '\nRESULT '.length)) as { keys: string[] };
     expect(result.keys).toEqual([`dataset=realtime/date=${day}/origin=demo/day-s00.parquet`]);
     const rows = await readWithHyparquet((await store.get(result.keys[0] ?? ''))!);
     expect(rows).toHaveLength(120);
