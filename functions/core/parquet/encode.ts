@@ -56,11 +56,12 @@ type Filler = (
  * validity bitmaps directly. A generic per-column loop (`row[name]`, a closure per cell) cost as
  * much as the Parquet writer itself. Column names come from the static schema, never from input.
  */
-function makeFiller(specs: readonly ColumnSpec[]): Filler {
+function makeFiller(specs: readonly ColumnSpec[], from: number, to: number): Filler {
   const head: string[] = [];
   const body: string[] = [];
   const tail: string[] = [];
-  specs.forEach((spec, c) => {
+  for (let c = from; c < to; c++) {
+    const spec = specs[c]!;
     const v = `v${c}`;
     head.push(`const d${c} = cols[${c}].data, b${c} = cols[${c}].bitmap, s${c} = cols[${c}].strings; let n${c} = 0;`);
     tail.push(`cols[${c}].nulls = n${c};`);
@@ -90,7 +91,7 @@ function makeFiller(specs: readonly ColumnSpec[]): Filler {
     body.push(
       `const ${v} = r[${JSON.stringify(spec.name)}]; if (${v} === null || ${v} === undefined) { ${onNull} } else { b${c}[k] |= m; ${store} }`,
     );
-  });
+  }
   const source = `"use strict";
 return function fill(rows, cols, fail) {
 ${head.join('\n')}
@@ -104,15 +105,25 @@ ${tail.join('\n')}
   return new Function(source)() as Filler;
 }
 
-const fillers = new Map<Dataset, Filler>();
+/**
+ * Columns per generated filler. One function for all ~95 columns took TurboFan ~0.5 s to compile
+ * (paid again in every fresh Lambda); groups this size compile in a few ms and still read each row
+ * object while it is in cache.
+ */
+const FILL_GROUP = 16;
 
-function fillerOf(dataset: Dataset): Filler {
-  let filler = fillers.get(dataset);
-  if (!filler) {
-    filler = makeFiller(columnsOf(dataset));
-    fillers.set(dataset, filler);
+const fillers = new Map<Dataset, Filler[]>();
+
+function fillersOf(dataset: Dataset): Filler[] {
+  let list = fillers.get(dataset);
+  if (!list) {
+    const specs = columnsOf(dataset);
+    list = [];
+    for (let from = 0; from < specs.length; from += FILL_GROUP)
+      list.push(makeFiller(specs, from, Math.min(specs.length, from + FILL_GROUP)));
+    fillers.set(dataset, list);
   }
-  return filler;
+  return list;
 }
 
 function newFill(spec: ColumnSpec, n: number): ColumnFill {
@@ -194,7 +205,8 @@ export function encodeRows(dataset: Dataset, rows: readonly LakeRow[]): Uint8Arr
   const specs = columnsOf(dataset);
   const n = rows.length;
   const fills = specs.map((spec) => newFill(spec, n));
-  fillerOf(dataset)(rows, fills, (c, i, v) => fail(specs[c]!, i, v));
+  const onBad = (c: number, i: number, v: CellValue | undefined): never => fail(specs[c]!, i, v);
+  for (const filler of fillersOf(dataset)) filler(rows, fills, onBad);
   const columns: Record<string, arrow.Vector> = {};
   specs.forEach((spec, c) => {
     columns[spec.name] = vectorOf(spec, fills[c]!, n);
