@@ -60,6 +60,19 @@ describe('realtime parser vs the reference implementation', () => {
     expectSame(shuffled, { via: 'demo', sinceMs: times[40]!, untilMs: times[260]! });
   });
 
+  it('agrees on hand-picked edge cases (empties next to text from non-strings, changing key sets)', () => {
+    const reads = [
+      { Good: 1, Time_Stamp_UTC_ms: 1773165600000, Cos_Theta_Ln_1: [], kWh_Tot: '', Meter_Time: null },
+      { Good: 1, Time_Stamp_UTC_ms: 1773165660000, kWh_Tot: '1.5', Cos_Theta_Ln_1: '0.9 L' },
+      { Time_Stamp_UTC_ms: 1773165720000, Good: 0, Cos_Theta_Ln_1: '0.9 L', kWh_Tot: '1.5', X: 'y' },
+      { Good: 1, Time_Stamp_UTC_ms: 1773165780000, kWh_Tot: '-0.00', RMS_Volts_Ln_1: '0000123456789012345.5' },
+      { Good: 1, Time_Stamp_UTC_ms: 1773165840000, kWh_Tot: '99999999999999.9', RMS_Volts_Ln_1: '1.' },
+    ];
+    const doc = { readMeter: { ReadSet: [{ Meter: '350000900', Protocol: 'v4', ReadData: reads }] } };
+    const got = expectSame(JSON.stringify(doc), { via: 'demo' });
+    expect('ok' in got && (got.ok as { fields: object }[])[0]!.fields).toEqual({ Cos_Theta_Ln_1: '' });
+  });
+
   it('agrees on 3000 seeded random field values (numbers, decimals, junk, empties, non-strings)', () => {
     let seed = 42;
     const rand = () => {

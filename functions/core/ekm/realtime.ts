@@ -173,6 +173,57 @@ function keyKind(name: string): number {
   return kind;
 }
 
+/** The field keys of a read (its keys minus the metadata, in order) and a fields object of that shape. */
+interface FieldShape {
+  readonly keys: readonly string[];
+  readonly template: Record<string, FieldValue>;
+}
+
+function shapeOf(r: Record<string, unknown>): FieldShape {
+  const { Good: _good, Date: _date, Time: _time, Time_Stamp_UTC_ms: _ts, ...template } = r;
+  return { keys: Object.keys(template), template: template as Record<string, FieldValue> };
+}
+
+const FILLED = 0;
+/** The read's keys differ from the shape's: make a new shape and fill again. */
+const SHAPE_CHANGED = 1;
+/** Filled, but some values were empty (they must be absent). */
+const HAS_EMPTY = 2;
+
+/**
+ * Write a read's typed field values into `fields` (a copy of `keys`' shape). Returns a status or,
+ * for a malformed value, the reason. Same decisions as the catalog: text fields stay text, catalog
+ * numbers must parse, unknown fields parse when they can and otherwise keep their text.
+ */
+function fillFields(
+  r: Record<string, unknown>,
+  fields: Record<string, FieldValue>,
+  keys: readonly string[],
+): number | string {
+  let i = 0;
+  let status = FILLED;
+  for (const name in r) {
+    const kind = KEY_KIND.get(name) ?? keyKind(name);
+    if (kind === SKIP) continue;
+    if (keys[i] !== name) return SHAPE_CHANGED;
+    i++;
+    const value = r[name];
+    if (value === null || value === undefined || value === '') {
+      status = HAS_EMPTY;
+      continue;
+    }
+    if (kind === TEXT) {
+      fields[name] = typeof value === 'string' ? value : String(value);
+      continue;
+    }
+    const n = (typeof value === 'string' ? plainDecimal(value) : undefined) ?? toNumber(value);
+    if (n !== undefined) fields[name] = n;
+    else if (kind === UNKNOWN && typeof value === 'string') fields[name] = value;
+    else return malformedReason(name, value);
+  }
+  return i === keys.length ? status : SHAPE_CHANGED;
+}
+
 function fail(ctx: ParseContext, detail: string): never {
   throw new EkmResponseError(ctx.endpoint ?? 'realtime', detail, ctx.secrets ?? []);
 }
@@ -267,6 +318,7 @@ export function normalizeReadMeterWithRejections(json: unknown, ctx: ParseContex
   if (!Array.isArray(sets)) return fail(ctx, 'readMeter.ReadSet is not an array');
   const out: Reading[] = [];
   const rejected: RealtimeRejection[] = [];
+  let shape: FieldShape = { keys: [], template: {} };
   for (const set of sets as unknown[]) {
     if (typeof set !== 'object' || set === null) return fail(ctx, 'a ReadSet entry is not an object');
     const s = set as Record<string, unknown>;
@@ -304,39 +356,23 @@ export function normalizeReadMeterWithRejections(json: unknown, ctx: ParseContex
       if (ctx.sinceMs !== undefined && timeMs <= ctx.sinceMs) continue;
       if (ctx.untilMs !== undefined && timeMs > ctx.untilMs) continue;
       const good = toNumber(r.Good) === 1;
-      // Copy the read without its metadata by rest destructuring, then convert values in place:
-      // V8 gives the copy a fast (hidden-class) shape, while adding ~70 keys one by one to `{}`
-      // turns an object into a hash table (slower to build, to iterate and to collect).
-      const { Good: _good, Date: _date, Time: _time, Time_Stamp_UTC_ms: _ts, ...copy } = r;
-      let fields = copy as Record<string, FieldValue>;
-      let problem: string | undefined;
-      let empties = false;
-      // Hot loop (every field of every read): the decisions of the catalog, with the key's
-      // decision cached and plain decimals parsed without the general number grammar.
-      for (const name in copy) {
-        const kind = KEY_KIND.get(name) ?? keyKind(name);
-        const value = copy[name];
-        if (value === null || value === undefined || value === '') {
-          empties = true;
-          continue;
-        }
-        if (kind === TEXT) {
-          if (typeof value !== 'string') fields[name] = String(value);
-          continue;
-        }
-        const n = (typeof value === 'string' ? plainDecimal(value) : undefined) ?? toNumber(value);
-        if (n !== undefined) fields[name] = n;
-        else if (kind !== UNKNOWN || typeof value !== 'string') {
-          problem = malformedReason(name, value);
-          break;
-        }
+      // Fields go into a copy of the last read's fields (`{...template}` clones its hidden class in
+      // one step); values are then overwritten in place. Adding ~70 keys one by one to `{}` would
+      // turn each object into a hash table: slower to build, to iterate and to collect.
+      let fields = { ...shape.template };
+      let status = fillFields(r, fields, shape.keys);
+      if (status === SHAPE_CHANGED) {
+        shape = shapeOf(r);
+        fields = { ...shape.template };
+        status = fillFields(r, fields, shape.keys);
       }
+      const problem = typeof status === 'string' ? status : undefined;
       // Empty values are absent, never stored (rare: rebuild without them rather than `delete`).
-      if (empties && problem === undefined) {
+      if (status === HAS_EMPTY) {
         const kept: Record<string, FieldValue> = {};
-        for (const name in copy) {
-          const value = copy[name];
-          if (value !== null && value !== undefined && value !== '') kept[name] = value as FieldValue;
+        for (const name in fields) {
+          const value = r[name];
+          if (value !== null && value !== undefined && value !== '') kept[name] = fields[name] as FieldValue;
         }
         fields = kept;
       }
