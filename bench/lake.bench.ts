@@ -1,7 +1,9 @@
 /**
  * Data lake benchmark (`npm run bench -- lake`). Figures are printed, never asserted.
  * (w) Parquet writer choice on the reading shape: apache-arrow + parquet-wasm vs hyparquet-writer.
- * (a) End-to-end EKM realtime JSON → Parquet (snappy) on one core, 200 meters × 1000 reads:
+ * (a) End-to-end EKM realtime JSON → Parquet (snappy) on one core, 200 meters × 1000 reads
+ *     (`node --expose-gc --import tsx bench/lake.bench.ts --batch [--quick]` runs only this part;
+ *     `--quick` uses 50 meters):
  *     readings/s vs bare JSON.parse of the same bytes and vs DuckDB (read_json → COPY TO parquet,
  *     1 thread) on the same file; bytes per reading; peak RSS (separate process).
  * (b) 10,000 meters through one realtime ingest run against the local EKM cloud (separate process,
@@ -62,14 +64,26 @@ async function realtimeBody(meters: number): Promise<string> {
   return JSON.stringify({ readMeter: { Requested: sets.length, ReadSet: sets } });
 }
 
+/** Seconds spent per stage of {@link endToEnd} (summed over calls), to show where the time goes. */
+const stages = { parse: 0, map: 0, encode: 0 };
+const lap = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;
+
 /** JSON body → readings → rows → Parquet bytes: the lake's whole realtime write path. */
 function endToEnd(body: string): Uint8Array {
+  let t = process.hrtime.bigint();
+  const readings = parseReadResponse(body, { via: 'bench' });
+  stages.parse += lap(t);
+  t = process.hrtime.bigint();
   const rows: LakeRow[] = [];
-  for (const r of parseReadResponse(body, { via: 'bench' })) {
+  for (const r of readings) {
     const m = readingToRow(r);
     if ('row' in m) rows.push(m.row);
   }
-  return encodeRows('realtime', rows);
+  stages.map += lap(t);
+  t = process.hrtime.bigint();
+  const bytes = encodeRows('realtime', rows);
+  stages.encode += lap(t);
+  return bytes;
 }
 
 async function duckdbCopy(file: string, out: string): Promise<void> {
@@ -82,8 +96,8 @@ async function duckdbCopy(file: string, out: string): Promise<void> {
   instance.closeSync();
 }
 
-async function batchBench(): Promise<void> {
-  const body = await realtimeBody(200);
+async function batchBench(meters: number): Promise<void> {
+  const body = await realtimeBody(meters);
   const rssBefore = maxRssMb();
   const dir = mkdtempSync(join(tmpdir(), 'lake-bench-'));
   const file = join(dir, 'realtime.json');
@@ -93,6 +107,7 @@ async function batchBench(): Promise<void> {
   endToEnd(body);
   JSON.parse(body);
   await duckdbCopy(file, join(dir, 'duck.parquet'));
+  stages.parse = stages.map = stages.encode = 0;
   let bare = 0;
   let e2e = 0;
   let duck = 0;
@@ -109,11 +124,15 @@ async function batchBench(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   const perS = (s: number) => ((reads * rounds) / s).toFixed(0);
   console.log(
-    `(a) realtime JSON → Parquet, 200 meters × 1000 reads = ${reads} readings, ${(body.length / 1e6).toFixed(1)} MB JSON, ${rounds} rounds, 1 core`,
+    `(a) realtime JSON → Parquet, ${meters} meters × 1000 reads = ${reads} readings, ${(body.length / 1e6).toFixed(1)} MB JSON, ${rounds} rounds, 1 core`,
   );
   console.log(`    JSON.parse only:                  ${perS(bare)} readings/s`);
   console.log(
     `    lake path (parse+normalize+map+encode, snappy): ${perS(e2e)} readings/s = ${(bare / e2e).toFixed(2)}× JSON.parse`,
+  );
+  const share = (x: number) => `${((x / e2e) * 100).toFixed(0)}%`;
+  console.log(
+    `    lake path by stage: parse+normalize ${share(stages.parse)}, readings → rows ${share(stages.map)}, rows → Parquet ${share(stages.encode)}`,
   );
   console.log(
     `    DuckDB read_json → COPY parquet (1 thread): ${perS(duck)} readings/s; lake path = ${(duck / e2e).toFixed(2)}× DuckDB`,
@@ -262,7 +281,8 @@ async function ingestBench(meters: number, latencyMs: number): Promise<void> {
 
 async function main(): Promise<void> {
   const mode = process.argv[2];
-  if (mode === '--batch') return batchBench();
+  // --quick: a 50-meter batch (about 4× faster) for iterating; report figures from the full batch.
+  if (mode === '--batch') return batchBench(process.argv.includes('--quick') ? 50 : 200);
   if (mode === '--ingest') return ingestBench(10_000, 50);
   if (mode === '--writers') return writerChoice();
   // Each part in its own process so peak RSS belongs to that part alone.
