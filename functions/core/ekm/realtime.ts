@@ -162,26 +162,24 @@ const SKIP = 0;
 const TEXT = 1;
 const NUMBER = 2;
 const UNKNOWN = 3;
-/** Key → decision, filled on first sight (one Map lookup per key instead of a Set and a catalog lookup). */
-const KEY_KIND = new Map<string, number>();
-/** Bound on cached keys: unknown field names come from the network. */
-const KEY_KIND_LIMIT = 4096;
-
 function keyKind(name: string): number {
-  const kind = META.has(name) ? SKIP : fieldSpec(name)?.kind === 'text' ? TEXT : fieldSpec(name) ? NUMBER : UNKNOWN;
-  if (KEY_KIND.size < KEY_KIND_LIMIT) KEY_KIND.set(name, kind);
-  return kind;
+  const spec = fieldSpec(name);
+  return META.has(name) ? SKIP : spec?.kind === 'text' ? TEXT : spec ? NUMBER : UNKNOWN;
 }
 
 /** The field keys of a read (its keys minus the metadata, in order) and a fields object of that shape. */
 interface FieldShape {
+  /** Every key of the read, metadata included, in order, and what to do with each (by position). */
   readonly keys: readonly string[];
+  readonly kinds: readonly number[];
   readonly template: Record<string, FieldValue>;
 }
 
 function shapeOf(r: Record<string, unknown>): FieldShape {
   const { Good: _good, Date: _date, Time: _time, Time_Stamp_UTC_ms: _ts, ...template } = r;
-  return { keys: Object.keys(template), template: template as Record<string, FieldValue> };
+  const keys: string[] = [];
+  for (const name in r) keys.push(name);
+  return { keys, kinds: keys.map(keyKind), template: template as Record<string, FieldValue> };
 }
 
 const FILLED = 0;
@@ -198,15 +196,17 @@ const HAS_EMPTY = 2;
 function fillFields(
   r: Record<string, unknown>,
   fields: Record<string, FieldValue>,
-  keys: readonly string[],
+  shape: FieldShape,
 ): number | string {
+  const { keys, kinds } = shape;
   let i = 0;
   let status = FILLED;
   for (const name in r) {
-    const kind = KEY_KIND.get(name) ?? keyKind(name);
-    if (kind === SKIP) continue;
+    // Same key at the same position as the shape's (a pointer compare for JSON's internalized keys):
+    // the decision is known by position, no lookup per key.
     if (keys[i] !== name) return SHAPE_CHANGED;
-    i++;
+    const kind = kinds[i++];
+    if (kind === SKIP) continue;
     const value = r[name];
     if (value === null || value === undefined || value === '') {
       status = HAS_EMPTY;
@@ -318,7 +318,7 @@ export function normalizeReadMeterWithRejections(json: unknown, ctx: ParseContex
   if (!Array.isArray(sets)) return fail(ctx, 'readMeter.ReadSet is not an array');
   const out: Reading[] = [];
   const rejected: RealtimeRejection[] = [];
-  let shape: FieldShape = { keys: [], template: {} };
+  let shape: FieldShape = { keys: [], kinds: [], template: {} };
   for (const set of sets as unknown[]) {
     if (typeof set !== 'object' || set === null) return fail(ctx, 'a ReadSet entry is not an object');
     const s = set as Record<string, unknown>;
@@ -360,11 +360,11 @@ export function normalizeReadMeterWithRejections(json: unknown, ctx: ParseContex
       // one step); values are then overwritten in place. Adding ~70 keys one by one to `{}` would
       // turn each object into a hash table: slower to build, to iterate and to collect.
       let fields = { ...shape.template };
-      let status = fillFields(r, fields, shape.keys);
+      let status = fillFields(r, fields, shape);
       if (status === SHAPE_CHANGED) {
         shape = shapeOf(r);
         fields = { ...shape.template };
-        status = fillFields(r, fields, shape.keys);
+        status = fillFields(r, fields, shape);
       }
       const problem = typeof status === 'string' ? status : undefined;
       // Empty values are absent, never stored (rare: rebuild without them rather than `delete`).
