@@ -189,9 +189,11 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
         const cursors = await deps.state.getCursors('realtime', key.alias, ids);
         const reads: Reading[] = [];
         const refused: RealtimeRejection[] = [];
+        // A loop, not push(...list): a chunk of fresh meters returns up to 200 × 1000 reads, more
+        // than V8 accepts as call arguments (RangeError: Maximum call stack size exceeded).
         const take = (res: ParsedReadResponse) => {
-          reads.push(...res.readings);
-          refused.push(...res.rejected);
+          for (const r of res.readings) reads.push(r);
+          for (const r of res.rejected) refused.push(r);
         };
         // One request group per (protocol, has cursor): meters without a cursor get their whole ring.
         for (const ver of ['v3', 'v4'] as const) {

@@ -316,10 +316,16 @@ describe('every injected fault', () => {
 
 describe('a malformed read in a response', () => {
   it('comes back as a rejection from readWithRejections while read() stays strict and redacted', async () => {
-    // A loopback server answering like EKM with one malformed read among good ones.
+    // A loopback server answering like EKM with one malformed read among good ones (and the meters
+    // out of request order, which the client restores).
     const body = JSON.stringify({
       readMeter: {
         ReadSet: [
+          {
+            Meter: '350000901',
+            Protocol: 'v4',
+            ReadData: [{ Good: 1, Time_Stamp_UTC_ms: 1773165600000, kWh_Tot: '7' }],
+          },
           {
             Meter: '350000900',
             Protocol: 'v4',
@@ -342,8 +348,13 @@ describe('a malformed read in a response', () => {
       opened.push(h);
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const realtime = new EkmRealtimeClient(h, { baseUrl: url });
-      const { readings, rejected } = await realtime.readWithRejections(key, { meters: [DEMO_METER_ID], cnt: 3 });
-      expect(readings.map((r) => r.fields.kWh_Tot)).toEqual([10.1, 10.5]);
+      const meters = [DEMO_METER_ID, '000350000901'];
+      const { readings, rejected } = await realtime.readWithRejections(key, { meters, cnt: 3 });
+      expect(readings.map((r) => [r.meter, r.fields.kWh_Tot])).toEqual([
+        [DEMO_METER_ID, 10.1],
+        [DEMO_METER_ID, 10.5],
+        ['000350000901', 7],
+      ]);
       expect(rejected).toEqual([
         {
           meter: DEMO_METER_ID,

@@ -53,12 +53,33 @@ export class EkmRealtimeClient implements RealtimeApi {
       });
     });
     const order = new Map(query.meters.map((m, i) => [m, i]));
-    const byOrder = (a: { meter: string }, b: { meter: string }) =>
-      (order.get(a.meter) ?? 0) - (order.get(b.meter) ?? 0);
-    // Stable: within a meter the parser already sorted by time.
     return {
-      readings: results.flatMap((r) => r.readings).sort(byOrder),
-      rejected: results.flatMap((r) => r.rejected).sort(byOrder),
+      readings: inRequestOrder(
+        results.flatMap((r) => r.readings),
+        order,
+      ),
+      rejected: inRequestOrder(
+        results.flatMap((r) => r.rejected),
+        order,
+      ),
     };
   }
+}
+
+/**
+ * Order by the meter's position in the request (stable: within a meter the parser already sorted
+ * by time). Batches follow the request order and EKM answers in it, so check before sorting.
+ */
+function inRequestOrder<T extends { readonly meter: string }>(items: T[], order: ReadonlyMap<string, number>): T[] {
+  let last = -1;
+  let sorted = true;
+  for (const item of items) {
+    const rank = order.get(item.meter) ?? 0;
+    if (rank < last) {
+      sorted = false;
+      break;
+    }
+    last = rank;
+  }
+  return sorted ? items : items.sort((a, b) => (order.get(a.meter) ?? 0) - (order.get(b.meter) ?? 0));
 }
