@@ -199,6 +199,43 @@ describe('ingest realtime', () => {
     expect(cursors.get(meter)).toBeGreaterThanOrEqual(badTime);
   });
 
+  it('takes more reads in one chunk than a call may have arguments (200,000, as 200 meters × 1000)', async () => {
+    // Prepare: one chunk's realtime answer of 200k reads (push(...list) overflows past ~125k); the
+    // lake here only counts what it is given (the Parquet path is covered above and in lake-cloud).
+    const env = setup();
+    const meter = METERS[0]!.meter;
+    const big: Reading[] = Array.from({ length: 200_000 }, (_, i) => ({
+      meter,
+      timeMs: START + i * 20,
+      good: true,
+      source: 'realtime',
+      via: 'demo',
+      fields: { kWh_Tot: i },
+    }));
+    let written = 0;
+    const countingLake = {
+      writeReadings: async (readings: readonly Reading[]) => {
+        written += readings.length;
+        return { keys: [], rows: readings.length, rejected: [], newestByMeter: new Map<string, number>() };
+      },
+      writeBuckets: async () => ({ keys: [], rows: 0, rejected: [], newestByMeter: new Map<string, number>() }),
+    };
+    const ingest = makeIngestRealtime({
+      account: env.ekm,
+      realtime: { read: async () => big },
+      summary: env.ekm,
+      lake: countingLake,
+      state: env.memState,
+      clock: env.clock,
+    });
+    // Act
+    const result = await ingest({ key: KEY, meters: [meter] });
+    // Assess
+    expect(result.reads).toBe(200_000);
+    expect(written).toBe(200_000);
+    expect((await env.memState.getCursors('realtime', 'demo', [meter])).get(meter)).toBe(START + 199_999 * 20);
+  });
+
   it('fails when another ingest holds the lease, naming the alias', async () => {
     const env = setup();
     await env.memState.acquireLock('ingest-realtime#demo', 'someone-else', 60_000, env.now());
