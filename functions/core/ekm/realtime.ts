@@ -167,7 +167,7 @@ function keyKind(name: string): number {
   return META.has(name) ? SKIP : spec?.kind === 'text' ? TEXT : spec ? NUMBER : UNKNOWN;
 }
 
-/** The field keys of a read (its keys minus the metadata, in order) and a fields object of that shape. */
+/** The keys of a read and a fields object of the same keys minus the metadata (cloned for each read of that shape). */
 interface FieldShape {
   /** Every key of the read, metadata included, in order, and what to do with each (by position). */
   readonly keys: readonly string[];
@@ -189,7 +189,7 @@ const SHAPE_CHANGED = 1;
 const HAS_EMPTY = 2;
 
 /**
- * Write a read's typed field values into `fields` (a copy of `keys`' shape). Returns a status or,
+ * Write a read's typed field values into `fields` (a clone of the shape's template). Returns a status or,
  * for a malformed value, the reason. Same decisions as the catalog: text fields stay text, catalog
  * numbers must parse, unknown fields parse when they can and otherwise keep their text.
  */
@@ -202,8 +202,8 @@ function fillFields(
   let i = 0;
   let status = FILLED;
   for (const name in r) {
-    // Same key at the same position as the shape's (a pointer compare for JSON's internalized keys):
-    // the decision is known by position, no lookup per key.
+    // Same key at the same position as in the shape (cheap: JSON's keys are internalized strings),
+    // so the decision is known by position, no lookup per key.
     if (keys[i] !== name) return SHAPE_CHANGED;
     const kind = kinds[i++];
     if (kind === SKIP) continue;
