@@ -2,7 +2,7 @@ import type { ProjectConfig } from '../config/project-config';
 import { ValidationError } from '../core/errors';
 import { type Clock, systemClock } from '../ports/clock';
 import { makeCompactLake } from '../use-cases/compact-lake';
-import { makeIngestRealtime } from '../use-cases/ingest-realtime';
+import { makeIngestRealtime, makeQuarantineWriter } from '../use-cases/ingest-realtime';
 import { makeIngestSummary } from '../use-cases/ingest-summary';
 import { makeLakeWriter } from '../use-cases/write-readings';
 import { DynamoIngestState } from './dynamo-ingest-state';
@@ -51,6 +51,8 @@ export function openLake(config: ProjectConfig, options: LakeWiringOptions = {})
     realtime: ekm.realtime,
     summary: ekm.summary,
     lake: writer,
+    // Malformed reads are recorded in the quarantine dataset (with reason) instead of failing the run.
+    quarantine: makeQuarantineWriter({ objectStore, prefix: lake.prefix ?? '', clock }),
     state: ingestState,
     clock,
     shards,
