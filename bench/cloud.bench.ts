@@ -1,18 +1,10 @@
-/**
- * EKM cloud client benchmark (`npm run bench -- cloud`). Figures are printed, never asserted.
- * (a) parse+normalize throughput of realtime bodies vs bare JSON.parse of the same bytes;
- * (b) pulling the latest read of 10,000 meters from the local EKM cloud (a separate process,
- *     50 ms injected latency per response) through the production client.
- */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { join } from 'node:path';
 import { EkmRealtimeClient } from '../functions/adapters/ekm/realtime-client';
 import { UndiciHttpClient } from '../functions/adapters/undici-http-client';
 import { parseReadResponse } from '../functions/core/ekm/realtime';
 import { generateAccount } from '../functions/fake-cloud/generate-account';
 import { DEMO_ACCOUNT_KEY } from '../functions/fake-cloud/identities';
 import { startFakeCloud } from '../functions/fake-cloud/server';
+import { startFakeCloudProcess } from './support/fake-cloud-process';
 
 const key = { alias: 'bench', key: DEMO_ACCOUNT_KEY };
 
@@ -55,34 +47,8 @@ async function parseBench(): Promise<void> {
 }
 
 async function pullBench(meters: number, latencyMs: number, batchSize: number, concurrency: number): Promise<void> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(__dirname, '../bin/ekm-pipeline.cjs'),
-      'fake-cloud',
-      '--port',
-      '0',
-      '--json',
-      '--meters',
-      String(meters),
-      '--latency',
-      String(latencyMs),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk;
-      try {
-        resolve((JSON.parse(out) as { url: string }).url);
-      } catch {
-        // wait for the whole JSON document
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`fake-cloud exited with ${code}`)));
-  });
+  const cloud = await startFakeCloudProcess({ meters, latencyMs });
+  const url = cloud.url;
   try {
     const http = new UndiciHttpClient({ maxConcurrencyPerHost: concurrency });
     const realtime = new EkmRealtimeClient(http, { baseUrl: url, batchSize, parallelBatches: concurrency * 2 });
@@ -97,8 +63,7 @@ async function pullBench(meters: number, latencyMs: number, batchSize: number, c
     );
     await http.close();
   } finally {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
+    await cloud.stop();
   }
 }
 

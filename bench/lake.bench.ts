@@ -27,6 +27,7 @@ import { generateAccount } from '../functions/fake-cloud/generate-account';
 import { DEMO_ACCOUNT_KEY } from '../functions/fake-cloud/identities';
 import { startFakeCloud } from '../functions/fake-cloud/server';
 import { startLocalAws } from '../functions/local/local-aws';
+import { startFakeCloudProcess } from './support/fake-cloud-process';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 function timed<T>(fn: () => T): { s: number; value: T } {
@@ -204,34 +205,8 @@ async function writerChoice(): Promise<void> {
 }
 
 async function ingestBench(meters: number, latencyMs: number): Promise<void> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(__dirname, '../bin/ekm-pipeline.cjs'),
-      'fake-cloud',
-      '--port',
-      '0',
-      '--json',
-      '--meters',
-      String(meters),
-      '--latency',
-      String(latencyMs),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk;
-      try {
-        resolve((JSON.parse(out) as { url: string }).url);
-      } catch {
-        // wait for the whole JSON document
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`fake-cloud exited with ${code}`)));
-  });
+  const cloud = await startFakeCloudProcess({ meters, latencyMs });
+  const url = cloud.url;
   const aws = await startLocalAws({ buckets: ['bench-lake'] });
   try {
     const config = parseProjectConfig(
@@ -274,8 +249,7 @@ async function ingestBench(meters: number, latencyMs: number): Promise<void> {
     await lake.close();
   } finally {
     await aws.close();
-    child.kill('SIGTERM');
-    await once(child, 'exit');
+    await cloud.stop();
   }
 }
 
