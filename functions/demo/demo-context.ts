@@ -33,4 +33,9 @@ export interface DemoStage {
   readonly name: string;
   /** Runs the stage once; returns short summary lines (what ran, what it produced, where). */
   run(ctx: DemoContext): Promise<string[]>;
+  /**
+   * With `--serve`, what the stage keeps doing on a timer after the first run (e.g. realtime ingest
+   * every minute, as the scheduled Lambda does in AWS). Runs never overlap; returns one summary line.
+   */
+  readonly schedule?: { readonly everyMs: number; run(ctx: DemoContext): Promise<string> };
 }

@@ -64,4 +64,19 @@ export const lakeStage: DemoStage = {
       await lake.close();
     }
   },
+  // With --serve: pull new reads every minute, as the scheduled Lambda does (the local cloud makes one per meter per minute).
+  schedule: {
+    everyMs: 60_000,
+    async run(ctx) {
+      const config = ctx.local.config;
+      if (!config) throw new Error('the lake stage has not run');
+      const lake = openLake(config);
+      try {
+        const rt = await lake.ingestRealtime({ key: await resolveEkmKey(config, 'demo', new DefaultSecretResolver()) });
+        return `realtime ingest "demo": ${rt.reads} reads pulled (10-min overlap included, merged without duplicates) from ${rt.meters} meters → ${rt.objects} objects`;
+      } finally {
+        await lake.close();
+      }
+    },
+  },
 };

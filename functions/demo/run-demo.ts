@@ -19,7 +19,13 @@ export interface DemoRun {
  */
 export async function runDemo(
   stages: readonly DemoStage[],
-  opts: { rootDir: string; serve: boolean; log: (line: string) => void },
+  opts: {
+    rootDir: string;
+    serve: boolean;
+    log: (line: string) => void;
+    /** Resolves when serving should stop; default: SIGINT or SIGTERM. */
+    waitForStop?: () => Promise<void>;
+  },
 ): Promise<DemoRun> {
   const stateDir = join(opts.rootDir, '.local');
   mkdirSync(stateDir, { recursive: true });
@@ -49,11 +55,16 @@ export async function runDemo(
       }
     }
     if (opts.serve && results.every((r) => r.ok)) {
-      opts.log(`Serving the local stack (state in ${stateDir}); Ctrl-C to stop.`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      const scheduled = stages.filter((s) => s.schedule);
+      opts.log(
+        `Serving the local stack (state in ${stateDir})${scheduled.length ? `; on schedule: ${scheduled.map((s) => `${s.name} every ${(s.schedule?.everyMs ?? 0) / 1000}s`).join(', ')}` : ''}. Ctrl-C to stop.`,
+      );
+      const stopSchedules = startSchedules(scheduled, ctx, opts.log);
+      try {
+        await (opts.waitForStop ?? waitForSignal)();
+      } finally {
+        await stopSchedules();
+      }
     }
   } finally {
     for (const close of closers.reverse()) {
@@ -65,4 +76,46 @@ export async function runDemo(
     }
   }
   return { ok: results.every((r) => r.ok) && results.length === stages.length, stages: results };
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}
+
+/** Run each stage's schedule on its own timer, never overlapping itself; returns a stopper that waits for runs in flight. */
+function startSchedules(
+  stages: readonly DemoStage[],
+  ctx: DemoContext,
+  log: (line: string) => void,
+): () => Promise<void> {
+  let stopped = false;
+  const timers = new Map<DemoStage, NodeJS.Timeout>();
+  const inFlight = new Set<Promise<void>>();
+  for (const stage of stages) {
+    const schedule = stage.schedule;
+    if (!schedule) continue;
+    const tick = () => {
+      const run = schedule
+        .run(ctx)
+        .then(
+          (line) => log(`  ⟳ ${stage.name}: ${line}`),
+          (error: unknown) =>
+            log(`  ✗ ${stage.name} (scheduled) failed: ${error instanceof Error ? error.message : String(error)}`),
+        )
+        .finally(() => {
+          inFlight.delete(run);
+          if (!stopped) timers.set(stage, setTimeout(tick, schedule.everyMs));
+        });
+      inFlight.add(run);
+    };
+    timers.set(stage, setTimeout(tick, schedule.everyMs));
+  }
+  return async () => {
+    stopped = true;
+    for (const t of timers.values()) clearTimeout(t);
+    await Promise.all(inFlight);
+  };
 }
