@@ -1,113 +1,14 @@
-import type { RealtimeQuery } from '../../functions/core/ekm/api-types';
 import { detectEkmStatus, EkmApiError, EkmResponseError } from '../../functions/core/ekm/ekm-errors';
-import { checkTimeZone, toEkmTz } from '../../functions/core/ekm/ekm-time';
 import { fieldSpec } from '../../functions/core/ekm/field-catalog';
-import { ValidationError } from '../../functions/core/errors';
-import { isMeterId, type MeterId, toApiSerial, toMeterId } from '../../functions/core/readings/meter-id';
+import type { ParseContext } from '../../functions/core/ekm/realtime';
+import { type MeterId, toMeterId } from '../../functions/core/readings/meter-id';
 import type { FieldValue, MeterProtocol, Reading } from '../../functions/core/readings/reading';
 
 /**
- * Realtime API (`/readMeter`), pure: validate a query, plan batches, build request URLs, and parse
- * EKM's JSON into the shared {@link Reading} model (decimal strings → numbers, serials → 12-digit
- * ids, reads sorted and de-duplicated, `since`/`until` enforced client-side).
+ * The realtime parser as it was before the speed rework, kept as the oracle of the differential test
+ * (realtime-parse-diff.test.ts). Only the parse path is kept; request building is shared with
+ * functions/core/ekm/realtime.ts and did not change.
  */
-/** What a realtime request asks for (the port's query). */
-export type RealtimeRequestSpec = RealtimeQuery;
-
-/** Largest `cnt`: the Realtime API keeps the latest 1000 reads per meter. */
-export const MAX_CNT = 1000;
-
-/** Check every parameter before a request is sent; errors name the parameter, the value and the fix. */
-export function validateRealtimeQuery(q: RealtimeRequestSpec): void {
-  if (q.meters.length === 0) throw new ValidationError('meters', 'give at least one meter id (e.g. 000350000900)');
-  q.meters.forEach((m, i) => {
-    if (!isMeterId(m)) {
-      throw new ValidationError(
-        `meters[${i}]`,
-        `${JSON.stringify(m)} is not a 12-digit meter id; use toMeterId() or pad with zeros (000350000900)`,
-      );
-    }
-  });
-  if (q.ver !== undefined && q.ver !== 'v3' && q.ver !== 'v4') {
-    throw new ValidationError('ver', `must be v3 or v4, got ${JSON.stringify(q.ver)}`);
-  }
-  if (q.cnt !== undefined && (!Number.isInteger(q.cnt) || q.cnt < 1 || q.cnt > MAX_CNT)) {
-    throw new ValidationError(
-      'cnt',
-      `must be an integer 1..${MAX_CNT} (reads per meter), got ${JSON.stringify(q.cnt)}`,
-    );
-  }
-  for (const [name, v] of [
-    ['since', q.sinceMs],
-    ['until', q.untilMs],
-  ] as const) {
-    if (v !== undefined && (!Number.isInteger(v) || v < 0)) {
-      throw new ValidationError(
-        name,
-        `must be UTC epoch milliseconds (a non-negative integer), got ${JSON.stringify(v)}`,
-      );
-    }
-  }
-  if (q.sinceMs !== undefined && q.untilMs !== undefined && q.sinceMs >= q.untilMs) {
-    throw new ValidationError('since', `must be before until (since=${q.sinceMs}, until=${q.untilMs})`);
-  }
-  for (const f of q.fields ?? []) {
-    if (!fieldSpec(f))
-      throw new ValidationError(
-        'fields',
-        `unknown EKM field ${JSON.stringify(f)}; field names are EKM's (kWh_Tot, RMS_Volts_Ln_1, ...)`,
-      );
-  }
-  if (q.tz !== undefined) checkTimeZone(q.tz, 'tz');
-}
-
-/** Split meters into request batches of at most `batchSize` (EKM joins them with `~`). */
-export function planRealtimeBatches(meters: readonly MeterId[], batchSize: number): MeterId[][] {
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new ValidationError('realtimeBatchSize', `must be a positive integer, got ${JSON.stringify(batchSize)}`);
-  }
-  const unique = [...new Set(meters)];
-  const out: MeterId[][] = [];
-  for (let i = 0; i < unique.length; i += batchSize) out.push(unique.slice(i, i + batchSize));
-  return out;
-}
-
-/** Query-string encoding that keeps EKM's `~` separators literal. */
-export function encodeQuery(params: Record<string, string | undefined>): string {
-  return Object.entries(params)
-    .filter((e): e is [string, string] => e[1] !== undefined)
-    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
-    .join('&');
-}
-
-/** The URL of one realtime request (query style). `baseUrl` is the API host, e.g. https://api.ekmpush.com. */
-export function buildReadRequest(baseUrl: string, key: string, q: RealtimeRequestSpec): string {
-  const qs = encodeQuery({
-    key,
-    meters: q.meters.map(toApiSerial).join('~'),
-    ver: q.ver,
-    fmt: 'json',
-    cnt: String(q.cnt ?? 1),
-    tz: q.tz ? toEkmTz(q.tz) : undefined,
-    fields: q.fields && q.fields.length > 0 ? q.fields.join('~') : undefined,
-    since: q.sinceMs === undefined ? undefined : String(q.sinceMs),
-    until: q.untilMs === undefined ? undefined : String(q.untilMs),
-  });
-  return `${baseUrl.replace(/\/+$/, '')}/readMeter?${qs}`;
-}
-
-/** What the realtime parser needs besides the body: provenance, the request's filters, secrets to redact. */
-export interface ParseContext {
-  /** Non-secret provenance stored on each reading (the key alias). */
-  readonly via: string;
-  readonly endpoint?: string;
-  /** Meters the request asked for (for error messages). */
-  readonly meters?: readonly MeterId[];
-  readonly sinceMs?: number;
-  readonly untilMs?: number;
-  /** Secrets to redact from error text (the key). */
-  readonly secrets?: readonly string[];
-}
 
 const META = new Set(['Good', 'Date', 'Time', 'Time_Stamp_UTC_ms']);
 const NUMERIC = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
