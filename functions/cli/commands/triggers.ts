@@ -147,6 +147,20 @@ function common(cmd: Command): Command {
 }
 
 /** `ekm-pipeline triggers validate|plan|apply [FILE]`: gateway triggers as code. */
+/** Validate the file; on failure report it (human or --json), set the exit code and return undefined. */
+async function validateOrReport(
+  file: string | undefined,
+  opts: TriggerOpts,
+  online: boolean,
+): Promise<Awaited<ReturnType<typeof validateFile>> | undefined> {
+  try {
+    return await validateFile(file, opts, online);
+  } catch (error) {
+    process.exitCode = handleFileError(error, opts);
+    return undefined;
+  }
+}
+
 export function registerTriggers(program: Command): void {
   const triggers = program
     .command('triggers')
@@ -162,13 +176,8 @@ export function registerTriggers(program: Command): void {
   )
     .option('--offline', 'skip the Account API checks', false)
     .action(async (file: string | undefined, opts: TriggerOpts) => {
-      let validated: Awaited<ReturnType<typeof validateFile>>;
-      try {
-        validated = await validateFile(file, opts, false);
-      } catch (error) {
-        process.exitCode = handleFileError(error, opts);
-        return;
-      }
+      const validated = await validateOrReport(file, opts, false);
+      if (!validated) return;
       await validated.wiring?.close();
       printResult(opts, validationJson(validated.result), () => renderValidation(validated.result));
       process.exitCode = EXIT_OK;
@@ -182,13 +191,8 @@ export function registerTriggers(program: Command): void {
   )
     .option('--prune', 'plan deletes for live triggers of the listed gateways that the file does not name', false)
     .action(async (file: string | undefined, opts: TriggerOpts) => {
-      let validated: Awaited<ReturnType<typeof validateFile>>;
-      try {
-        validated = await validateFile(file, opts, true);
-      } catch (error) {
-        process.exitCode = handleFileError(error, opts);
-        return;
-      }
+      const validated = await validateOrReport(file, opts, true);
+      if (!validated) return;
       const wiring = validated.wiring as TriggerSyncWiring;
       try {
         const plan = await planWith(wiring, validated.result, opts);
@@ -208,13 +212,8 @@ export function registerTriggers(program: Command): void {
     .option('--prune', 'also delete live triggers of the listed gateways that the file does not name', false)
     .option('--auto-approve', 'apply without asking (required when stdin is not a terminal)', false)
     .action(async (file: string | undefined, opts: TriggerOpts) => {
-      let validated: Awaited<ReturnType<typeof validateFile>>;
-      try {
-        validated = await validateFile(file, opts, true);
-      } catch (error) {
-        process.exitCode = handleFileError(error, opts);
-        return;
-      }
+      const validated = await validateOrReport(file, opts, true);
+      if (!validated) return;
       const wiring = validated.wiring as TriggerSyncWiring;
       const alias = validated.alias ?? wiring.key.alias;
       try {
