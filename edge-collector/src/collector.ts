@@ -7,7 +7,7 @@ import { BusSchedule } from './protocol/bus-schedule';
 import { readMeter } from './read-meter';
 import type { ByteLink, Timers } from './transport/byte-link';
 import type { Spool } from './uplink/spool';
-import { flushSpool, type Uplink } from './uplink/uploader';
+import { authRefusalMessage, flushSpool, type Uplink } from './uplink/uploader';
 
 export interface CollectorStats {
   reads: number;
@@ -80,7 +80,9 @@ export class Collector {
         this.stats.uploadRetries += s.retries;
         this.stats.rejectedBatches += s.rejected;
         if (s.rejected > 0) log(`${s.rejected} batch(es) refused by the pipeline; kept in the spool's rejected table`);
-        if (s.backoffMs !== undefined) log(`upload failed; retrying in ${Math.round(s.backoffMs / 1000)} s`);
+        // Once per backoff step: a flush that finds nothing due reports nothing.
+        if (s.authRefused !== undefined) log(authRefusalMessage(s.authRefused, s.backoffMs));
+        else if (s.backoffMs !== undefined) log(`upload failed; retrying in ${Math.round(s.backoffMs / 1000)} s`);
       })
       .catch((error: unknown) => log(`upload error: ${(error as Error).message}`))
       .finally(() => {

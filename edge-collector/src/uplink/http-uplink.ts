@@ -3,7 +3,8 @@ import type { Uplink, UplinkAnswer } from './uploader';
 /**
  * The pipeline's edge ingest endpoint over HTTP: `POST <endpoint>` with `Authorization: Bearer
  * <gateway token>` and `Idempotency-Key: <batch id>`, JSON body `{gateway, batchId, readings}`.
- * 2xx = acknowledged; 408/429/5xx and network errors = retry later; other 4xx = refused for good.
+ * 2xx = acknowledged; 408/429/5xx and network errors = retry later; 401/403 = the token or the
+ * gateway's registration is wrong (kept and retried, see uploader.ts); other 4xx = refused for good.
  * The token never appears in an answer or an error.
  */
 export class HttpUplink implements Uplink {
@@ -41,6 +42,7 @@ export class HttpUplink implements Uplink {
     }
     const reason = this.clean(`HTTP ${response.status}: ${text.slice(0, 500)}`);
     if (response.status === 408 || response.status === 429 || response.status >= 500) return { kind: 'retry', reason };
+    if (response.status === 401 || response.status === 403) return { kind: 'auth', reason };
     return { kind: 'reject', reason };
   }
 

@@ -22,6 +22,14 @@ export interface SpoolBatch {
   readonly attempts: number;
 }
 
+/** A batch the pipeline refused, kept in the `rejected` table. */
+export interface RefusedBatch {
+  readonly batchId: string;
+  readonly rejectedMs: number;
+  readonly reason: string;
+  readonly readings: number;
+}
+
 export interface SpoolStats {
   readonly pending: number;
   readonly inFlight: number;
@@ -141,8 +149,8 @@ export class Spool {
   }
 
   /**
-   * The pipeline refused the batch for good (4xx validation or auth): move it to `rejected` so it
-   * stops blocking the queue, but keep every byte for an operator to inspect.
+   * The pipeline refused the batch (4xx validation): move it to `rejected` so it stops blocking
+   * the queue, but keep every byte for an operator to inspect and `requeue`.
    */
   reject(batchId: string, nowMs: number, reason: string): void {
     this.db.transaction(() => {
@@ -152,6 +160,50 @@ export class Spool {
         .run(batchId, nowMs, reason.slice(0, 2000), body);
       this.db.prepare('DELETE FROM readings WHERE batch_id = ?').run(batchId);
       this.db.prepare('DELETE FROM batches WHERE batch_id = ?').run(batchId);
+    })();
+  }
+
+  /** The refused batches, oldest first. */
+  refused(): RefusedBatch[] {
+    const rows = this.db
+      .prepare('SELECT batch_id, rejected_ms, reason, body FROM rejected ORDER BY rejected_ms, rowid')
+      .all() as { batch_id: string; rejected_ms: number; reason: string; body: string }[];
+    return rows.map((r) => ({
+      batchId: r.batch_id,
+      rejectedMs: r.rejected_ms,
+      reason: r.reason,
+      readings: (JSON.parse(r.body) as unknown[]).length,
+    }));
+  }
+
+  /**
+   * Move refused batches (all, or those with the given ids) back to the queue: their readings are
+   * appended again, unbatched, so they leave in new batches under new ids (the pipeline stored
+   * nothing of a refused batch). A reading already back in the spool is not duplicated.
+   * Returns what was moved.
+   */
+  requeue(batchIds: readonly string[] | 'all'): RefusedBatch[] {
+    return this.db.transaction((): RefusedBatch[] => {
+      const rows = this.db
+        .prepare('SELECT rowid, batch_id, rejected_ms, reason, body FROM rejected ORDER BY rejected_ms, rowid')
+        .all() as { rowid: number; batch_id: string; rejected_ms: number; reason: string; body: string }[];
+      const wanted = batchIds === 'all' ? undefined : new Set(batchIds);
+      const moved: RefusedBatch[] = [];
+      const insert = this.db.prepare('INSERT OR IGNORE INTO readings (meter, time_ms, body) VALUES (?, ?, ?)');
+      const remove = this.db.prepare('DELETE FROM rejected WHERE rowid = ?');
+      for (const row of rows) {
+        if (wanted && !wanted.has(row.batch_id)) continue;
+        const readings = JSON.parse(row.body) as EdgeReading[];
+        for (const r of readings) insert.run(r.meter, r.timeMs, JSON.stringify(r));
+        remove.run(row.rowid);
+        moved.push({
+          batchId: row.batch_id,
+          rejectedMs: row.rejected_ms,
+          reason: row.reason,
+          readings: readings.length,
+        });
+      }
+      return moved;
     })();
   }
 

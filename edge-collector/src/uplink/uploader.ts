@@ -1,6 +1,8 @@
 /**
  * Moves spooled readings to the pipeline: batch → POST with the batch id as idempotency key →
  * delete on acknowledgement, back off on transient failure, set aside on permanent refusal.
+ * A refused token or gateway (401/403) is a configuration problem, not bad data: the batch stays
+ * queued and is retried with backoff until the operator fixes the token.
  */
 import type { EdgeReading } from '../codec/reading';
 import type { Spool } from './spool';
@@ -9,6 +11,8 @@ import type { Spool } from './spool';
 export type UplinkAnswer =
   | { readonly kind: 'ack'; readonly accepted: number; readonly duplicate: boolean }
   | { readonly kind: 'retry'; readonly reason: string }
+  /** The pipeline refused the gateway's credentials or rights (401/403): keep the batch, back off. */
+  | { readonly kind: 'auth'; readonly reason: string }
   | { readonly kind: 'reject'; readonly reason: string };
 
 /** The uplink port: send one batch, never throw (network errors become `retry`). */
@@ -28,6 +32,8 @@ export interface FlushSummary {
   rejected: number;
   /** Set when the flush stopped on a failure that is backing off. */
   backoffMs?: number;
+  /** Set when that failure was the pipeline refusing the gateway token (401/403): why, token redacted. */
+  authRefused?: string;
 }
 
 /** Send every due batch until the spool is empty or an attempt fails. */
@@ -52,7 +58,22 @@ export async function flushSpool(
     } else {
       summary.retries++;
       summary.backoffMs = spool.fail(batch.batchId, opts.now(), answer.reason);
+      if (answer.kind === 'auth') summary.authRefused = answer.reason;
       return summary;
     }
   }
+}
+
+/**
+ * The operator-facing line for a refused token (401/403): what the pipeline said (token redacted
+ * by the uplink), that nothing was set aside, what to check, and when the next try is.
+ */
+export function authRefusalMessage(reason: string, backoffMs: number | undefined): string {
+  const retry =
+    backoffMs === undefined ? 'retry with `ekm-edge flush`' : `retrying in ${Math.round(backoffMs / 1000)} s`;
+  return (
+    `upload refused: the pipeline did not accept this gateway's token or registration (${reason}); ` +
+    'batches stay queued, nothing is dropped. Check uplink.token in edge.yaml against edge.gateways[] ' +
+    `(id, token, meters) in the pipeline config; ${retry}`
+  );
 }

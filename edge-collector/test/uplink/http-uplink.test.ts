@@ -41,8 +41,9 @@ describe('HttpUplink', () => {
     [429, 'retry'],
     [408, 'retry'],
     [400, 'reject'],
-    [403, 'reject'],
-    [401, 'reject'],
+    [409, 'reject'],
+    [403, 'auth'],
+    [401, 'auth'],
   ])('maps HTTP %d to %s, with the token redacted', async (status, kind) => {
     const { url, server } = await serve(status, '{"error":"x","echo":"$TOKEN"}');
     try {
