@@ -40,7 +40,7 @@ function positiveInt(value: string): number {
   return n;
 }
 
-/** v4/v5 addresses start at 300000000 in every example seen (rs485.md §3; a heuristic, so --family wins). */
+/** v4/v5 addresses start at 300000000 in every example seen (docs/rs485-protocol.md §3.1; a heuristic, so --family wins). */
 function familyOf(addr: string, given?: string): MeterFamily {
   if (given === 'v3') return 'v3';
   if (given === 'v4' || given === 'v5') return 'v4';

@@ -1,5 +1,5 @@
 /**
- * Host → meter frames (rs485.md §3, §7). Request frames and the close string carry no CRC; every
+ * Host → meter frames (docs/rs485-protocol.md §3, §7). Request frames and the close string carry no CRC; every
  * password/write/table-read command carries EKM's CRC over everything after SOH up to and
  * including ETX. All builders validate their arguments and throw `CodecError('BAD_ARGUMENT')`.
  */
@@ -13,13 +13,13 @@ const ETX = 0x03;
 /** Which block a read request asks for: the single v3 block, or v4/v5 block A or B. */
 export type RequestBlock = 'v3' | 'A' | 'B';
 
-/** The close string `SOH B0 ETX u` (rs485.md §3: a fixed trailing 0x75, not a CRC). */
+/** The close string `SOH B0 ETX u` (docs/rs485-protocol.md §3.3: a fixed trailing 0x75, not a CRC). */
 export const CLOSE_STRING: Uint8Array = Uint8Array.of(0x01, 0x42, 0x30, 0x03, 0x75);
 
-/** The one-byte ACK a meter sends after a password or a write (rs485.md §7). */
+/** The one-byte ACK a meter sends after a password or a write (docs/rs485-protocol.md §7.1). */
 export const ACK = 0x06;
 
-/** The wildcard address a lone meter on the bus answers (rs485.md §3). */
+/** The wildcard address a lone meter on the bus answers (docs/rs485-protocol.md §3.1). */
 export const WILDCARD_ADDRESS = '999999999999';
 
 const ADDRESS = /^\d{12}$/;
@@ -45,20 +45,20 @@ function intArg(name: string, value: number, min: number, max: number, width: nu
   return String(value).padStart(width, '0');
 }
 
-/** `/?` + address + (`00`|`01` for v4 A/B) + `!\r\n` (rs485.md §3). */
+/** `/?` + address + (`00`|`01` for v4 A/B) + `!\r\n` (docs/rs485-protocol.md §3.2). */
 export function readRequest(address: string, block: RequestBlock): Uint8Array {
   const selector = block === 'v3' ? '' : block === 'A' ? '00' : '01';
   return ascii(`/?${checkAddress(address)}${selector}!\r\n`);
 }
 
-/** `SOH <head> STX <body> ETX crc crc`, CRC over everything after SOH through ETX (rs485.md §5). */
+/** `SOH <head> STX <body> ETX crc crc`, CRC over everything after SOH through ETX (docs/rs485-protocol.md §5.2). */
 function sealed(head: string, body: string): Uint8Array {
   const inner = Uint8Array.from([...ascii(head), STX, ...ascii(body), ETX]);
   const [lo, hi] = ekmCrcBytes(inner);
   return Uint8Array.from([SOH, ...inner, lo, hi]);
 }
 
-/** `SOH P1 STX (password) ETX crc` (rs485.md §7); the default password is `00000000`. */
+/** `SOH P1 STX (password) ETX crc` (docs/rs485-protocol.md §7.1); the default password is `00000000`. */
 export function passwordCommand(password = '00000000'): Uint8Array {
   if (!/^\d{8}$/.test(password)) {
     throw new CodecError('BAD_ARGUMENT', 'password must be exactly 8 digits (the default is 00000000)');
@@ -66,7 +66,7 @@ export function passwordCommand(password = '00000000'): Uint8Array {
   return sealed('P1', `(${password})`);
 }
 
-/** A generic write: `SOH W1 STX 00 <cmd> (<data>) ETX crc` (rs485.md §7). */
+/** A generic write: `SOH W1 STX 00 <cmd> (<data>) ETX crc` (docs/rs485-protocol.md §7.2). */
 export function writeCommand(cmd: string, data: string): Uint8Array {
   if (!/^[0-9A-F]{2}$/.test(cmd))
     throw new CodecError('BAD_ARGUMENT', `write command must be 2 characters 0-9A-F, got ${JSON.stringify(cmd)}`);
@@ -90,7 +90,7 @@ export function relayCommand(relay: 1 | 2, state: 'open' | 'close', seconds = 0)
   return writeCommand(`8${relay}`, `${digit}${intArg('relay seconds', seconds, 0, 9999, 4)}`);
 }
 
-/** Wall-clock parts for set-time; the meter clock has no zone (rs485.md §6.5). */
+/** Wall-clock parts for set-time; the meter clock has no zone (docs/rs485-protocol.md §6.7). */
 export interface MeterClock {
   readonly year: number;
   readonly month: number;
@@ -103,7 +103,7 @@ export interface MeterClock {
 /**
  * Set the meter clock (`60`, data `YYMMDDWWhhmmss`). The weekday is written Sunday = 01 …
  * Saturday = 07, as EKM Dash and the meters do; EKM's Python library writes ISO weekdays, which is
- * a known bug we deliberately do not copy (rs485.md §6.5).
+ * a known bug we deliberately do not copy (docs/rs485-protocol.md §6.7).
  */
 export function setTimeCommand(t: MeterClock): Uint8Array {
   intArg('year', t.year, 2000, 2099, 4);
@@ -126,7 +126,7 @@ export function setTimeCommand(t: MeterClock): Uint8Array {
   );
 }
 
-/** CT ratios the meter accepts (rs485.md §7, library L:274-308). */
+/** CT ratios the meter accepts (docs/rs485-protocol.md §7.4). */
 export const CT_RATIOS = [100, 200, 400, 600, 800, 1000, 1200, 1500, 2000, 3000, 4000, 5000] as const;
 
 /** Set the CT ratio (`D0`, 4 digits). */
@@ -174,7 +174,7 @@ export function setPasswordCommand(password: string): Uint8Array {
   return writeCommand('20', password);
 }
 
-/** LCD items (`D2`): up to 40 item codes, padded with `00` (rs485.md §7: limit the list to 40). */
+/** LCD items (`D2`): up to 40 item codes, padded with `00` (docs/rs485-protocol.md §7.5: the frame holds 40). */
 export function lcdItemsCommand(items: readonly number[]): Uint8Array {
   if (items.length < 1 || items.length > 40) {
     throw new CodecError('BAD_ARGUMENT', `LCD list must have 1..40 items, got ${items.length}`);

@@ -1,5 +1,5 @@
 /**
- * EKM's CRC-16 (rs485.md §5): CRC-16/MODBUS (init 0xFFFF, reflected polynomial 0xA001, no final
+ * EKM's CRC-16 (docs/rs485-protocol.md §5): CRC-16/MODBUS (init 0xFFFF, reflected polynomial 0xA001, no final
  * XOR), sent low byte first with bit 7 of each byte cleared so it fits a 7-bit line.
  */
 

@@ -1,8 +1,8 @@
 /**
- * Decoding of 255-byte meter replies (rs485.md §4, §6). Every frame is checked before any field is
+ * Decoding of 255-byte meter replies (docs/rs485-protocol.md §4, §6). Every frame is checked before any field is
  * read: length 255, 7-bit bytes, STX, the `! CR LF ETX` trailer, CRC over bytes 1..252, block type
  * (A `00` / B `01`) and, when given, the requested address. Unlike EKM's library, a field that is
- * not plain digits rejects the whole frame instead of keeping a stale value (rs485.md §10).
+ * not plain digits rejects the whole frame instead of keeping a stale value (docs/rs485-protocol.md §8).
  */
 import { WILDCARD_ADDRESS } from './commands';
 import { ekmCrcBytes } from './crc';
@@ -26,7 +26,7 @@ export interface DecodeOptions {
   readonly kind?: FrameKind;
   /** The address that was requested; a reply from another meter is rejected. The wildcard accepts any. */
   readonly address?: string;
-  /** kWh_Scale digit of the preceding A block; required to decode a B block (rs485.md §6). */
+  /** kWh_Scale digit of the preceding A block; required to decode a B block (docs/rs485-protocol.md §6.1). */
   readonly scale?: number;
 }
 
@@ -56,12 +56,12 @@ export function kwhDivisor(scale: number): number {
   return scale === 1 ? 10 : scale === 2 ? 100 : 1;
 }
 
-/** `C099` → `0.99 C`, ` 100` → `1.00  ` (EKM's fixCosTheta form, rs485.md §6.4). */
+/** `C099` → `0.99 C`, ` 100` → `1.00  ` (EKM's fixCosTheta form, docs/rs485-protocol.md §6.6). */
 export function formatCosTheta(raw: string): string {
   return `${raw[1]}.${raw.slice(2)} ${raw[0]}`;
 }
 
-/** EKM's legacy Power_Factor integer: L → digits, C → 200 − digits, neither → 100 (rs485.md §6.4). */
+/** EKM's legacy Power_Factor integer: L → digits, C → 200 − digits, neither → 100 (docs/rs485-protocol.md §6.8). */
 export function powerFactor(raw: string): number {
   const digits = Number(raw.slice(1));
   return raw[0] === 'L' ? digits : raw[0] === 'C' ? 200 - digits : 100;
@@ -80,7 +80,7 @@ export function meterTimeToMs(value: string): number | undefined {
   return ms;
 }
 
-/** State_Watts_Dir 1..8 → which of lines 1..3 run in reverse (rs485.md §6.3); anything else = all forward. */
+/** State_Watts_Dir 1..8 → which of lines 1..3 run in reverse (docs/rs485-protocol.md §6.5); anything else = all forward. */
 const REVERSE_LINES: Readonly<Record<number, readonly [boolean, boolean, boolean]>> = {
   1: [false, false, false],
   2: [false, false, true],
@@ -166,7 +166,7 @@ function readFields(frame: Uint8Array, layout: readonly FieldSpec[], divisor: nu
     if (!DIGITS.test(raw)) throw bad(`${spec.length} decimal digits`);
     if (spec.type === 'text') fields[spec.name] = raw;
     else if (spec.type === 'int') fields[spec.name] = Number(raw);
-    // Divide (never multiply by 0.1): bit-identical to the library's float(text) / divisor (rs485.md §10).
+    // Divide (never multiply by 0.1): bit-identical to the library's float(text) / divisor (docs/rs485-protocol.md §6.1).
     else if (spec.type === 'div10') fields[spec.name] = Number(raw) / 10;
     else if (spec.type === 'div100') fields[spec.name] = Number(raw) / 100;
     else fields[spec.name] = Number(raw) / divisor;
@@ -200,7 +200,7 @@ export function decodeFrame(frame: Uint8Array, options: DecodeOptions = {}): Dec
       `reply is from meter ${JSON.stringify(address)}, requested ${options.address}`,
     );
   }
-  let divisor = 10; // v3 kWh always has one decimal (rs485.md §6).
+  let divisor = 10; // v3 kWh always has one decimal (docs/rs485-protocol.md §6.1).
   if (kind === 'v4a') {
     const digit = text(frame, 230, 1);
     if (!DIGITS.test(digit)) {
@@ -222,7 +222,7 @@ export function decodeFrame(frame: Uint8Array, options: DecodeOptions = {}): Dec
     throw new CodecError('BAD_FIELD', `Meter_Address is ${JSON.stringify(address)}, expected 12 digits`);
   }
   if (kind !== 'v4b') {
-    // Calculated from the A block / single v3 block only, as EKM does (rs485.md §6.4).
+    // Calculated from the A block / single v3 block only, as EKM does (docs/rs485-protocol.md §6.8).
     for (const line of [1, 2, 3]) {
       const raw = text(frame, (kind === 'v3' ? 151 : 159) + (line - 1) * 4, 4);
       fields[`Power_Factor_Ln_${line}`] = powerFactor(raw);
@@ -246,7 +246,7 @@ export function decodeFrame(frame: Uint8Array, options: DecodeOptions = {}): Dec
 
 /**
  * Merge a v3 block, or a v4 A block with an optional B block, into one reading. A's values win for
- * every field both blocks carry (the library merges B first, then A on top; rs485.md §2.3).
+ * every field both blocks carry (the library merges B first, then A on top; docs/rs485-protocol.md §2.3).
  */
 export function toReading(input: {
   readonly primary: DecodedBlock;

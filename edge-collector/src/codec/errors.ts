@@ -1,6 +1,6 @@
 /**
  * Why a frame or a command argument was rejected. Callers branch on `code`; the message says what
- * was received and what was expected (rs485.md §4, §10).
+ * was received and what was expected (docs/rs485-protocol.md §4.2, §8).
  */
 export type CodecErrorCode =
   | 'TRUNCATED'

@@ -1,7 +1,7 @@
 /**
- * Reply layouts, written out from rs485.md §6.1-6.3 (0-based offsets; field names are EKM's).
+ * Reply layouts, written out from docs/rs485-protocol.md §6.2-6.4 (0-based offsets; field names are EKM's).
  * `kwh` = divided by the kWh scale (v3: always 10; v4: from kWh_Scale), `div10`/`div100` fixed
- * divisors, `int` an unsigned integer, `pf` a Cos_Theta (§6.4), `text` raw digits kept as text,
+ * divisors, `int` an unsigned integer, `pf` a Cos_Theta (§6.6), `text` raw digits kept as text,
  * `hex` raw bytes as lower-case hex text, `skip` reserved/checked elsewhere.
  */
 export type FieldType = 'kwh' | 'div10' | 'div100' | 'int' | 'pf' | 'text' | 'hex' | 'skip';
@@ -29,7 +29,7 @@ const HEADER: readonly [string, number, FieldType][] = [
   ['Meter_Address', 12, 'text'],
 ];
 
-/** §6.1 v3 reply. */
+/** §6.2 v3 reply. */
 export const V3_LAYOUT: readonly FieldSpec[] = table(
   [
     ...HEADER,
@@ -73,7 +73,7 @@ export const V3_LAYOUT: readonly FieldSpec[] = table(
   1,
 );
 
-/** §6.2 v4 A reply. */
+/** §6.3 v4 A reply. */
 export const V4A_LAYOUT: readonly FieldSpec[] = table(
   [
     ...HEADER,
@@ -120,7 +120,7 @@ export const V4A_LAYOUT: readonly FieldSpec[] = table(
   1,
 );
 
-/** §6.3 v4 B reply. */
+/** §6.4 v4 B reply. */
 export const V4B_LAYOUT: readonly FieldSpec[] = table(
   [
     ...HEADER,

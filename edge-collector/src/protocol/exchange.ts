@@ -1,5 +1,5 @@
 /**
- * The polling state machine for one exchange with one meter (rs485.md §2.1), pure: it consumes
+ * The polling state machine for one exchange with one meter (docs/rs485-protocol.md §2.1), pure: it consumes
  * `start` / `bytes` / `timeout` events and answers with the frames to write, the next timeout and,
  * at the end, the result. No timers or I/O inside; a driver (transport/run-exchange.ts) owns those.
  *
@@ -7,7 +7,7 @@
  *   write: request (v3 | A) → reply → password → ACK → command → ACK → close
  *
  * A request whose reply times out or fails a check is re-sent up to `retries` times. A missing ACK
- * stops the exchange (unlike EKM's library, which sends the command anyway; rs485.md §10). Every
+ * stops the exchange (unlike EKM's library, which sends the command anyway; docs/rs485-protocol.md §8). Every
  * exchange ends with the close string, also on failure.
  */
 import { ACK, CLOSE_STRING, passwordCommand, readRequest } from '../codec/commands';
@@ -24,7 +24,7 @@ export interface ExchangeTiming {
   readonly retries: number;
 }
 
-/** Defaults chosen from rs485.md §2.2 (short first-byte timeout, reply-complete timeout). */
+/** Defaults chosen in docs/rs485-protocol.md §2.2 (short first-byte timeout, reply-complete timeout). */
 export const DEFAULT_TIMING: ExchangeTiming = { firstByteMs: 500, completeMs: 600, retries: 2 };
 
 export type MeterFamily = 'v3' | 'v4';

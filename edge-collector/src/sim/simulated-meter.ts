@@ -30,7 +30,7 @@ export class SimulatedMeter {
     this.seed = Number(spec.address.slice(-4));
   }
 
-  /** State_Out: 1 OffOff, 2 OffOn, 3 OnOff, 4 OnOn (rs485.md §6.3; relay 1 is the first). */
+  /** State_Out: 1 OffOff, 2 OffOn, 3 OnOff, 4 OnOn (docs/rs485-protocol.md §6.5; relay 1 is the first). */
   get stateOut(): number {
     return 1 + (this.relays[0] ? 2 : 0) + (this.relays[1] ? 1 : 0);
   }

@@ -1,7 +1,7 @@
 import { SerialPort } from 'serialport';
 import type { ByteLink } from './byte-link';
 
-/** EKM line settings (rs485.md §1): 9600 baud, 7 data bits, even parity, 1 stop bit, no flow control. */
+/** EKM line settings (docs/rs485-protocol.md §1): 9600 baud, 7 data bits, even parity, 1 stop bit, no flow control. */
 export const EKM_SERIAL = { baudRate: 9600, dataBits: 7, parity: 'even', stopBits: 1, rtscts: false } as const;
 
 /**

@@ -32,7 +32,7 @@ const BUILDERS: Record<string, () => Uint8Array> = {
   'setRelay(0, 2, 1)': () => relayCommand(2, 'close', 0),
   'setRelay(0, 2, 0)': () => relayCommand(2, 'open', 0),
   'setRelay(30, 2, 1)': () => relayCommand(2, 'close', 30),
-  // The library writes ISO weekdays (its bug, rs485.md §6.5): reproduce its frames with the raw writer.
+  // The library writes ISO weekdays (its bug, docs/rs485-protocol.md §6.7): reproduce its frames with the raw writer.
   'setTime(15, 9, 1, 10, 6, 20)': () => writeCommand('60', '15090102100620'),
   'setTime(24, 3, 17, 8, 5, 0)': () => writeCommand('60', '24031707080500'),
   'setMaxDemandPeriod(2)': () => maxDemandPeriodCommand(2),
