@@ -1,8 +1,8 @@
 import type { MeterId } from '../core/readings/meter-id';
 
 /**
- * Who exists in the local EKM cloud: keys, bearer tokens, gateways and meters. Defaults are the
- * seed's demo identities (shared/ekm/seed-api-intro.txt); runs can add more.
+ * Who exists in the local EKM cloud: keys, bearer tokens, gateways and meters. Defaults are
+ * EKM's documented demo identities (docs/ekm-cloud-api.md §1.2); runs can add more.
  */
 export type KeyKind = 'account' | 'gateway' | 'meter';
 
@@ -47,7 +47,7 @@ export const DEMO_GATEWAY_MAC = '4016fa0500cd';
 export const DEMO_METER_ID = '000350000900';
 export const DEMO_BEARER_TOKEN = 'BZTdu8_5iw62WQuDg4OHIMhG7mcEqJu8VrzHSywCkPk';
 
-/** The seed's demo account: one gateway with a mix of v4 and v3 meters. */
+/** EKM's demo account: one gateway with a mix of v4 and v3 meters. */
 export function demoAccount(): FakeAccount {
   const relays = ['relay_1', 'relay_2'];
   return {

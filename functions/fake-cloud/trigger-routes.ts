@@ -9,7 +9,7 @@ export interface TriggerRouteOptions {
   readonly store?: FakeTriggerStore;
   /**
    * Attributes PUT refuses to change (400), to emulate an API that cannot modify them in place.
-   * Empty by default: the seed's PUT takes "the trigger attributes".
+   * Empty by default: EKM documents PUT as taking the trigger attributes.
    */
   readonly immutableAttributes?: readonly ('trigger_name' | 'enabled' | 'conditions' | 'actions')[];
 }
@@ -36,8 +36,8 @@ function isNumeric(value: unknown): boolean {
 }
 
 /**
- * The local EKM cloud's Trigger API (`/api/trigger`), as shared/ekm/seed-api-intro.txt and
- * cloud-api.md §7 document it: lookup by `trigger=` uuid or `gateway=` mac (both answer
+ * The local EKM cloud's Trigger API (`/api/trigger`), as EKM documents it
+ * (docs/ekm-cloud-api.md §5): lookup by `trigger=` uuid or `gateway=` mac (both answer
  * `{"triggers":[...]}`), POST create (`?gateway=`, body `{"trigger":{...}}`), PUT modify (body
  * `{"trigger":{"trigger_uuid":...,...}}`), DELETE (body `{"trigger_uuid":...}`), `indent=n`.
  * A bearer token is required on every request (403 when missing or unknown; READ tokens get 403

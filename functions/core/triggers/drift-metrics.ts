@@ -1,7 +1,7 @@
 /**
  * CloudWatch Embedded Metric Format for trigger drift: one log line per check that CloudWatch turns
- * into metrics without an API call. `TriggerDriftTotal` (no dimensions; the lead's CDK alarm watches
- * its Maximum) and `TriggerDrift` per `Gateway`.
+ * into metrics without an API call. `TriggerDriftTotal` (no dimensions; the CDK alarm in lib/stacks/etl-stack.ts
+ * watches its Maximum) and `TriggerDrift` per `Gateway`.
  */
 export const DRIFT_NAMESPACE = 'EkmPipeline';
 

@@ -1,18 +1,18 @@
 /**
  * Desired-state model for gateway triggers ("triggers as code"). Field names follow EKM's Trigger
- * API (shared/ekm/seed-api-intro.txt, "Trigger API") so a file reads like the API's own JSON; the
+ * API (docs/ekm-cloud-api.md §5.2) so a file reads like the API's own JSON; the
  * only rename is `name` for `trigger_name`. Identity: a trigger is its `name` within its gateway.
  */
 
 /**
- * Every threshold test the Trigger API is known to accept, in ONE place: the seed's table lists
- * the six comparisons; its own request examples use `rise_eq` (cloud-api.md §7: the full list is
+ * Every threshold test the Trigger API is known to accept, in ONE place: EKM's table lists
+ * the six comparisons; its own request examples use `rise_eq` (docs/ekm-cloud-api.md §5.2: the full list is
  * unknown, `fall_eq` would be a guess, so it is not here).
  */
 export const THRESHOLD_TESTS = ['==', '!=', '>=', '<=', '>', '<', 'rise_eq'] as const;
 export type ThresholdTest = (typeof THRESHOLD_TESTS)[number];
 
-/** Defaults the seed documents for data conditions and triggers. */
+/** Defaults EKM documents for data conditions and triggers. */
 export const TRIGGER_DEFAULTS = {
   enabled: true,
   duration: 0,
@@ -106,7 +106,7 @@ export interface TriggerBody {
 }
 
 /**
- * The request body for a trigger, in the form the seed's own examples use (numbers of data
+ * The request body for a trigger, in the form EKM's own examples use (numbers of data
  * conditions as decimal strings; `tolerance` only when it differs from the default, as the
  * examples never send it).
  */
