@@ -20,7 +20,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { ConfigTextSyntaxError, parseConfigText } from './config-text';
 import type { MeterFamily } from './protocol/exchange';
 
 export interface EdgeConfig {
@@ -143,9 +143,11 @@ export function loadEdgeConfig(file: string): EdgeConfig {
   }
   let raw: unknown;
   try {
-    raw = parse(text);
+    raw = parseConfigText(text);
   } catch (error) {
-    throw new ConfigError(`${file}: not valid YAML: ${(error as Error).message}`);
+    // Position and problem only (config-text.ts): the parser's message would quote the line.
+    if (error instanceof ConfigTextSyntaxError) throw new ConfigError(`${file}: not valid YAML: ${error.message}`);
+    throw error;
   }
   return parseEdgeConfig(raw, resolve(file));
 }

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
-import { parse as parseYaml } from 'yaml';
 import schema from '../../schemas/project-config.schema.json';
+import { ConfigTextSyntaxError, parseConfigText } from '../core/config-text';
 import { ValidationError } from '../core/errors';
 
 /** Where a secret (EKM key, bearer token, gateway token) is read from; resolved at the last moment. */
@@ -118,9 +118,12 @@ export function loadProjectConfig(file: string): ProjectConfig {
   }
   let raw: unknown;
   try {
-    raw = parseYaml(text);
-  } catch (cause) {
-    throw new ValidationError(file, `not valid YAML/JSON: ${(cause as Error).message}`, { cause });
+    raw = parseConfigText(text);
+  } catch (error) {
+    // Position and problem only: the parser's own message quotes the line, which may hold a secret.
+    if (error instanceof ConfigTextSyntaxError)
+      throw new ValidationError(file, `not valid YAML/JSON: ${error.message}`);
+    throw error;
   }
   return parseProjectConfig(raw, file);
 }

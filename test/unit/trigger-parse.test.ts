@@ -151,7 +151,7 @@ describe('parseTriggerFile', () => {
 
   it('fails on YAML that does not parse, naming the line', () => {
     expect(issuesOf('version: 1\ngateways: [\n  - mac: x')).toEqual([
-      expect.stringMatching(/not valid YAML\/JSON \(line \d+\)/),
+      expect.stringMatching(/not valid YAML\/JSON: line 3, column 3: /),
     ]);
   });
 

@@ -1,6 +1,6 @@
 import Ajv, { type ErrorObject } from 'ajv';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import schema from '../../../schemas/triggers.schema.json';
+import { ConfigTextSyntaxError, parseConfigText } from '../config-text';
 import { ValidationError } from '../errors';
 import { ALL_TRIGGER_FIELDS, suggestFields } from './fields';
 import {
@@ -75,26 +75,14 @@ const validateSchema = ajv.compile(schema);
 export function parseTriggerFile(text: string, file: string, opts: ParseTriggerOptions): ParsedTriggerFile {
   let raw: unknown;
   try {
-    // JSON is YAML, but the YAML parser is ~100× slower on big files: try JSON first.
-    raw = /^\s*\{/.test(text) ? tryJson(text) : undefined;
-    raw ??= parseYaml(text, { prettyErrors: true });
+    raw = parseConfigText(text);
   } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? ` (line ${error.linePos[0].line})` : '';
-    throw new TriggerFileError(file, [
-      { file, path: '', message: `not valid YAML/JSON${where}: ${(error as Error).message.split('\n')[0]}` },
-    ]);
+    // Position and problem only (core/config-text.ts): the parser's message would quote the line.
+    if (!(error instanceof ConfigTextSyntaxError)) throw error;
+    throw new TriggerFileError(file, [{ file, path: '', message: `not valid YAML/JSON: ${error.message}` }]);
   }
   if (!validateSchema(raw)) throw new TriggerFileError(file, schemaIssues(file, validateSchema.errors ?? []));
   return checkSemantics(raw as unknown as RawFile, file, opts);
-}
-
-function tryJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    // Not strict JSON (comments, trailing commas...): the YAML parser decides and explains.
-    return undefined;
-  }
 }
 
 interface RawFile {
