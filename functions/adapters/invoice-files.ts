@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Invoice } from '../core/billing/model';
+import { renderInvoicesCsv } from '../core/billing/render-csv';
+import { invoiceId, slug } from '../core/billing/render-format';
+import { checkInvoiceTemplate, DEFAULT_INVOICE_TEMPLATE, renderInvoiceHtml } from '../core/billing/render-html';
+import { invoiceToJson } from '../core/billing/render-json';
+import { asError, ValidationError } from '../core/errors';
+
+export interface WriteInvoiceFilesOptions {
+  /** Path of a user HTML template (`--template`); the default page when omitted. */
+  readonly template?: string;
+}
+
+/**
+ * Read and check a user invoice template. Every problem is a ValidationError naming `--template`:
+ * a missing or unreadable file, or a placeholder the renderer does not know.
+ */
+export async function loadInvoiceTemplate(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const e = asError(err) as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message;
+    throw new ValidationError(
+      '--template',
+      `cannot read the invoice template ${JSON.stringify(path)} (${why}); pass an HTML file (start from templates/invoice.html) or leave --template out for the default page`,
+      { cause: err },
+    );
+  }
+  try {
+    checkInvoiceTemplate(text);
+  } catch (err) {
+    if (err instanceof ValidationError) {
+      throw new ValidationError('--template', `${path}: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+  return text;
+}
+
+/**
+ * Write a file so that readers only ever see the old or the whole new content: write a temp file
+ * beside it, flush it to disk, then rename it over the target (atomic on one file system).
+ */
+export async function writeFileAtomic(path: string, content: string): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    const handle = await open(tmp, 'w', 0o644);
+    try {
+      await handle.writeFile(content, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** The CSV file of one property and month: `invoices-<property>-<YYYY-MM>.csv`. */
+export function invoiceCsvName(invoice: Invoice): string {
+  return `invoices-${slug(invoice.property)}-${invoice.period.start.slice(0, 7)}.csv`;
+}
+
+/**
+ * Write the files of a billing run into `dir` (created if missing):
+ * - per invoice `<invoiceId>.json` (the `--json` shape of one invoice) and `<invoiceId>.html`;
+ * - one CSV per property and month, `invoices-<property>-<YYYY-MM>.csv`, its rows in the order the
+ *   invoices were given (a run normally bills one property-month, so one CSV).
+ *
+ * Everything is rendered and checked before the first file is written (a bad template or two invoices
+ * with the same id write nothing); each file is replaced atomically. Output depends only on the
+ * invoices and the template, so re-running replaces every file with identical bytes.
+ *
+ * @returns the written paths (`dir` joined with the file name), in write order.
+ * @throws ValidationError naming `--template` for an unreadable or invalid template, or naming the
+ *   invoice id when two invoices would write the same files.
+ */
+export async function writeInvoiceFiles(
+  dir: string,
+  invoices: readonly Invoice[],
+  opts: WriteInvoiceFilesOptions = {},
+): Promise<{ files: string[] }> {
+  const template = opts.template === undefined ? DEFAULT_INVOICE_TEMPLATE : await loadInvoiceTemplate(opts.template);
+
+  const outputs: { name: string; content: string }[] = [];
+  const seen = new Map<string, Invoice>();
+  const csvGroups = new Map<string, Invoice[]>();
+  for (const invoice of invoices) {
+    const id = invoiceId(invoice);
+    const other = seen.get(id);
+    if (other) {
+      throw new ValidationError(
+        'invoices',
+        `two invoices would both be written as ${id} (${JSON.stringify(other.tenant)} and ${JSON.stringify(invoice.tenant)} of ${JSON.stringify(invoice.property)}); their property and tenant ids must differ as slugs`,
+      );
+    }
+    seen.set(id, invoice);
+    outputs.push({ name: `${id}.json`, content: `${JSON.stringify(invoiceToJson(invoice), null, 2)}\n` });
+    outputs.push({ name: `${id}.html`, content: renderInvoiceHtml(invoice, template) });
+    const csv = invoiceCsvName(invoice);
+    csvGroups.set(csv, [...(csvGroups.get(csv) ?? []), invoice]);
+  }
+  for (const [name, group] of csvGroups) outputs.push({ name, content: renderInvoicesCsv(group) });
+
+  await mkdir(dir, { recursive: true });
+  const files: string[] = [];
+  for (const { name, content } of outputs) {
+    const path = join(dir, name);
+    await writeFileAtomic(path, content);
+    files.push(path);
+  }
+  return { files };
+}

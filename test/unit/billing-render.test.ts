@@ -1,0 +1,454 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Invoice, InvoiceLine } from '../../functions/core/billing/model';
+import { INVOICE_CSV_COLUMNS, invoiceId, renderInvoicesCsv } from '../../functions/core/billing/render-csv';
+import { formatMoney, minorToDecimal, plainDecimal, slug } from '../../functions/core/billing/render-format';
+import {
+  checkInvoiceTemplate,
+  DEFAULT_INVOICE_TEMPLATE,
+  INVOICE_BLOCK_PLACEHOLDERS,
+  INVOICE_TEXT_PLACEHOLDERS,
+  renderInvoiceHtml,
+} from '../../functions/core/billing/render-html';
+import { invoiceToJson } from '../../functions/core/billing/render-json';
+import { ValidationError } from '../../functions/core/errors';
+import { invoiceSample, sampleInvoice } from '../fixtures/billing/invoice-sample';
+
+const ROOT = join(__dirname, '..', '..');
+
+const line = (over: Partial<InvoiceLine>): InvoiceLine => ({
+  kind: 'fee',
+  description: 'Fee',
+  quantity: 1,
+  unit: 'month',
+  rate: 1,
+  amount: 1,
+  amountMinor: 100,
+  ...over,
+});
+
+/** A small RFC 4180 reader, to check the CSV reads back to the same cells. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+      i++;
+    } else cell += c;
+  }
+  return rows;
+}
+
+const count = (text: string, needle: string) => text.split(needle).length - 1;
+
+describe('invoiceId', () => {
+  it.each<[string, Partial<Invoice>, string]>([
+    ['the sample', {}, 'elm-street-lofts-2026-04-unit-4b'],
+    ['a mid-month move-in', { period: { start: '2026-03-15', end: '2026-03-31' } }, 'elm-street-lofts-2026-03-unit-4b'],
+    [
+      'accents and symbols',
+      { property: 'Café Überseeallee #7', tenant: 'Wohnung 3/Ost' },
+      'cafe-uberseeallee-7-2026-04-wohnung-3-ost',
+    ],
+    ['a tenant id of symbols only', { tenant: '★' }, `elm-street-lofts-2026-04-x${slug('★').slice(1)}`],
+  ])('names %s', (_name, over, expected) => {
+    // Act
+    const id = invoiceId(sampleInvoice(over));
+
+    // Assess
+    expect(id).toBe(expected);
+    expect(id).toMatch(/^[a-z0-9-]+$/);
+  });
+
+  it('fails when period.start is not a local date', () => {
+    expect(() => invoiceId(sampleInvoice({ period: { start: '2026-02-30', end: '2026-03-01' } }))).toThrow(
+      /period\.start: expected a local date YYYY-MM-DD, got "2026-02-30"/,
+    );
+  });
+});
+
+describe('money from minor units', () => {
+  it.each<[number, string, string, string]>([
+    [1230, 'USD', '$12.30', '12.30'],
+    [-1000, 'USD', '-$10.00', '-10.00'],
+    [-5, 'USD', '-$0.05', '-0.05'],
+    [0, 'USD', '$0.00', '0.00'],
+    [1235, 'JPY', '¥1,235', '1235'],
+    [-1235, 'JPY', '-¥1,235', '-1235'],
+    [1234567, 'KWD', 'KWD\u00a01,234.567', '1234.567'],
+    [123456, 'EUR', '€1,234.56', '1234.56'],
+    [Number.MAX_SAFE_INTEGER, 'USD', '$90,071,992,547,409.91', '90071992547409.91'],
+  ])('formats %d %s as %s and %s', (minor, currency, money, decimal) => {
+    // Act + Assess
+    expect(formatMoney(minor, currency)).toBe(money);
+    expect(minorToDecimal(minor, currency)).toBe(decimal);
+  });
+
+  it.each([[12.5], [Number.NaN], [2 ** 60]])('fails when the amount %d is not a safe integer', (minor) => {
+    expect(() => formatMoney(minor, 'USD')).toThrow(/expected an integer amount in minor units/);
+  });
+
+  it('fails when the currency is not a currency code', () => {
+    expect(() => formatMoney(100, 'dollars')).toThrow(/currency: expected an ISO 4217 code such as USD, got "dollars"/);
+  });
+
+  it.each<[number, number, string]>([
+    [0.1 + 0.2, 6, '0.3'],
+    [182.4, 3, '182.4'],
+    [-0.0000001, 3, '0'],
+    [1e21, 0, '1000000000000000000000'],
+    [12.5, 3, '12.5'],
+  ])('writes %d as the plain decimal %s', (value, digits, expected) => {
+    expect(plainDecimal(value, digits)).toBe(expected);
+  });
+});
+
+describe('renderInvoiceHtml', () => {
+  it('keeps the default template identical to templates/invoice.html (run scripts/sync-invoice-template.cjs)', () => {
+    expect(DEFAULT_INVOICE_TEMPLATE).toBe(readFileSync(join(ROOT, 'templates', 'invoice.html'), 'utf8'));
+  });
+
+  it('uses every block and the main text values in the default template', () => {
+    for (const name of INVOICE_TEXT_PLACEHOLDERS.filter(
+      (n) => n !== 'tax_total' && n !== 'period_start' && n !== 'period_end',
+    )) {
+      expect(DEFAULT_INVOICE_TEMPLATE.replace(/\{\{!--[\s\S]*?--\}\}/, '')).toContain(`{{${name}}}`);
+    }
+    for (const name of INVOICE_BLOCK_PLACEHOLDERS) expect(DEFAULT_INVOICE_TEMPLATE).toContain(`{{{${name}}}}`);
+  });
+
+  it('renders tenant, property, period, meters, plan, every line, subtotal, taxes and total', () => {
+    // Act
+    const html = renderInvoiceHtml(invoiceSample);
+
+    // Assess
+    for (const text of [
+      'Elm Street Lofts',
+      'Ana María Ortega',
+      'unit-4b',
+      'Apr 1, 2026 – Apr 30, 2026',
+      '000350000900, 000350000901',
+      'coned-el1-tou (from 2026-01-01)',
+      'America/New_York',
+      '481.1 kWh',
+      '6.80 kW',
+      '182.4 kWh</td><td class="num">$0.3124/kWh</td><td class="num amount">$56.98</td>',
+      '6.8 kW</td><td class="num">$12.50/kW</td><td class="num amount">$85.00</td>',
+      '1 month</td><td class="num">-$10.00/month</td><td class="num amount">-$10.00</td>',
+      'on $197.28</td><td class="num">8.875%</td><td class="num amount">$17.51</td>',
+      '<td class="num">$197.28</td>',
+      '<td class="num" id="total">$214.79</td>',
+      'Energy · On-peak',
+    ]) {
+      expect(html).toContain(text);
+    }
+    expect(html.startsWith('<!doctype html>\n<html lang="en">')).toBe(true);
+    expect(html).not.toContain('{{');
+  });
+
+  it('draws one bar per local date and marks the estimated ones', () => {
+    // Act
+    const html = renderInvoiceHtml(invoiceSample);
+
+    // Assess
+    expect(count(html, '<rect class="bar')).toBe(30);
+    expect(count(html, '<rect class="bar estimated"')).toBe(2);
+    expect(html).toContain('data-date="2026-04-12"');
+    expect(html).toContain('<title>Apr 12, 2026: 18.7 kWh (estimated)</title>');
+    expect(html).toContain('kWh per day');
+  });
+
+  it('explains each flag in words with its detail', () => {
+    // Act
+    const html = renderInvoiceHtml(invoiceSample);
+
+    // Assess
+    expect(html).toContain('<li class="flag" data-code="ESTIMATED_USAGE"><b>Estimated usage</b>');
+    expect(html).toContain('Meter 000350000901 · Dates: Apr 12 – Apr 13');
+    expect(html).toContain('<b>Meter reading went backwards</b>');
+    expect(renderInvoiceHtml(sampleInvoice({ flags: [] }))).toContain('<b>Nothing to note</b>');
+  });
+
+  it('renders user text as text: a script in a name, property, line or flag never becomes markup', () => {
+    // Prepare
+    const evil = '<script>alert("x")</script>&\'';
+    const invoice = sampleInvoice({
+      tenantName: evil,
+      property: `${evil} Lofts`,
+      lines: [line({ description: evil, unit: evil })],
+      flags: [{ code: 'PRORATED', message: evil }],
+      kWhByPeriod: [{ period: 0, label: evil, kWh: 1 }],
+      timezone: evil,
+    });
+
+    // Act
+    const html = renderInvoiceHtml(invoice);
+
+    // Assess
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;');
+  });
+
+  it('is self-contained: no scripts, no links, no external resources', () => {
+    // Act
+    const html = renderInvoiceHtml(invoiceSample);
+
+    // Assess
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|\bsrc=|\bhref=|@import/i);
+    expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toMatch(/https?:/);
+  });
+
+  it('gives identical bytes for identical input', () => {
+    // Act
+    const a = renderInvoiceHtml(invoiceSample);
+    const b = renderInvoiceHtml(structuredClone(invoiceSample));
+
+    // Assess
+    expect(b).toBe(a);
+  });
+
+  it('formats a JPY invoice with no minor digits and a negative credit', () => {
+    // Prepare
+    const invoice = sampleInvoice({
+      currency: 'JPY',
+      lines: [
+        line({ kind: 'energy', description: '電力量料金', quantity: 300, unit: 'kWh', rate: 31.5, amountMinor: 9450 }),
+        line({ kind: 'credit', description: '再エネ割引', rate: -500, amountMinor: -500 }),
+      ],
+    });
+
+    // Act
+    const html = renderInvoiceHtml(invoice);
+
+    // Assess
+    expect(html).toContain('<td class="num">¥31.5/kWh</td><td class="num amount">¥9,450</td>');
+    expect(html).toContain('<td class="num amount">-¥500</td>');
+    expect(html).toContain('id="total">¥8,950</td>');
+  });
+
+  it('fills a user template: text escaped, blocks as built, comments removed, spaces in braces allowed', () => {
+    // Prepare
+    const template =
+      '{{!-- my template --}}\n<h1>{{ tenant_name }}</h1><p>{{total}}</p><table>{{{ tax_rows }}}</table>';
+
+    // Act
+    const html = renderInvoiceHtml(sampleInvoice({ tenantName: 'A & B' }), template);
+
+    // Assess
+    expect(html).toBe(
+      '<h1>A &amp; B</h1><p>$214.79</p><table><tr class="line tax"><td>NYC sales tax on electricity<span class="kind">Tax</span></td>' +
+        '<td class="num">on $197.28</td><td class="num">8.875%</td><td class="num amount">$17.51</td></tr></table>',
+    );
+  });
+
+  it.each([
+    ['<p>\n{{tenant_nmae}}</p>', /template: unknown placeholder \{\{tenant_nmae\}\}; text values are .* on line 2/],
+    ['{{{chart}}}', /template: unknown placeholder \{\{\{chart\}\}\}; blocks are lines_rows/],
+    ['{{{tenant_name}}}', /\{\{\{tenant_name\}\}\} is a text value: write \{\{tenant_name\}\} so it is HTML-escaped/],
+    ['{{lines_rows}}', /\{\{lines_rows\}\} is an HTML block: write \{\{\{lines_rows\}\}\}/],
+    ['{{Total Due}}', /malformed placeholder "\{\{Total Due\}\}"/],
+  ])('fails when a user template has a bad placeholder: %s', (template, message) => {
+    // Act
+    const act = () => renderInvoiceHtml(invoiceSample, template);
+
+    // Assess
+    expect(act).toThrow(ValidationError);
+    expect(act).toThrow(message);
+    expect(() => checkInvoiceTemplate(template)).toThrow(message);
+  });
+
+  it('fails when the total is not the sum of the lines', () => {
+    expect(() => renderInvoiceHtml(sampleInvoice({ totalMinor: 21480 }))).toThrow(
+      /totalMinor: invoice Elm Street Lofts\/unit-4b: total 21480 is not the sum of its lines \(21479\)/,
+    );
+  });
+});
+
+describe('renderInvoicesCsv', () => {
+  it('writes a header and one CRLF row per line, amounts from minor units', () => {
+    // Act
+    const csv = renderInvoicesCsv([invoiceSample]);
+
+    // Assess
+    const rows = csv.split('\r\n');
+    expect(rows[0]).toBe('invoice,property,tenant,period_start,period_end,kind,description,quantity,unit,rate,amount');
+    expect(rows[1]).toBe(
+      'elm-street-lofts-2026-04-unit-4b,Elm Street Lofts,unit-4b,2026-04-01,2026-04-30,energy,Energy, on-peak (weekdays 2 pm – 8 pm),182.4,kWh,0.3124,56.98'.replace(
+        'Energy, on-peak (weekdays 2 pm – 8 pm)',
+        '"Energy, on-peak (weekdays 2 pm – 8 pm)"',
+      ),
+    );
+    expect(rows[6]).toBe(
+      'elm-street-lofts-2026-04-unit-4b,Elm Street Lofts,unit-4b,2026-04-01,2026-04-30,credit,Move-in courtesy credit,1,month,-10,-10.00',
+    );
+    expect(rows[7]).toBe(
+      'elm-street-lofts-2026-04-unit-4b,Elm Street Lofts,unit-4b,2026-04-01,2026-04-30,tax,NYC sales tax on electricity,197.28,%,8.875,17.51',
+    );
+    expect(rows).toHaveLength(invoiceSample.lines.length + 2);
+    expect(rows[rows.length - 1]).toBe('');
+  });
+
+  it('quotes per RFC 4180 and reads back to the same cells', () => {
+    // Prepare
+    const description = 'Fee, "late"\r\nsecond line';
+    const invoice = sampleInvoice({ lines: [line({ description })] });
+
+    // Act
+    const csv = renderInvoicesCsv([invoice]);
+
+    // Assess
+    expect(csv).toContain(',"Fee, ""late""\r\nsecond line",');
+    const cells = parseCsv(csv);
+    expect(cells[0]).toEqual([...INVOICE_CSV_COLUMNS]);
+    expect(cells[1]?.[6]).toBe(description);
+    expect(cells[1]?.[10]).toBe('1.00');
+  });
+
+  it.each([
+    ['=HYPERLINK("http://x","y")', `"'=HYPERLINK(""http://x"",""y"")"`],
+    ['+1 555', "'+1 555"],
+    ['-5% loyalty', "'-5% loyalty"],
+    ['@SUM(A1)', "'@SUM(A1)"],
+    ['\tTab', "'\tTab"],
+    ['Plain text', 'Plain text'],
+  ])('makes formula-looking text %j inert', (text, cell) => {
+    // Act
+    const csv = renderInvoicesCsv([sampleInvoice({ tenant: text, lines: [line({ description: text })] })]);
+
+    // Assess
+    const row = csv.split('\r\n')[1] ?? '';
+    expect(row).toContain(`,${cell},2026-04-01,`);
+    expect(row).toContain(`,fee,${cell},`);
+  });
+
+  it('keeps numeric cells numeric: negative amounts and rates are not prefixed', () => {
+    // Act
+    const csv = renderInvoicesCsv([
+      sampleInvoice({ lines: [line({ quantity: 0.1 + 0.2, rate: -0.1 - 0.2, amountMinor: -1 })] }),
+    ]);
+
+    // Assess
+    expect(csv.split('\r\n')[1]).toMatch(/,fee,Fee,0\.3,month,-0\.3,-0\.01$/);
+  });
+
+  it('writes JPY amounts without decimals and KWD with three', () => {
+    // Act
+    const csv = renderInvoicesCsv([
+      sampleInvoice({ currency: 'JPY', lines: [line({ amountMinor: -1235 })] }),
+      sampleInvoice({ currency: 'KWD', tenant: 'b', lines: [line({ amountMinor: 1005 })] }),
+    ]);
+
+    // Assess
+    const rows = csv.split('\r\n');
+    expect(rows[1]).toMatch(/,-1235$/);
+    expect(rows[2]).toMatch(/,1\.005$/);
+  });
+
+  it('gives identical bytes for identical input and only a header for no invoices', () => {
+    expect(renderInvoicesCsv([invoiceSample, sampleInvoice({ tenant: 'unit-5a' })])).toBe(
+      renderInvoicesCsv([structuredClone(invoiceSample), sampleInvoice({ tenant: 'unit-5a' })]),
+    );
+    expect(renderInvoicesCsv([])).toBe(`${INVOICE_CSV_COLUMNS.join(',')}\r\n`);
+  });
+});
+
+describe('invoiceToJson', () => {
+  it('starts with the contract fields, snake_case, money in minor units', () => {
+    // Act
+    const json = invoiceToJson(invoiceSample);
+
+    // Assess
+    expect(Object.keys(json).slice(0, 8)).toEqual([
+      'property',
+      'tenant',
+      'period',
+      'currency',
+      'kwh',
+      'total_minor',
+      'lines',
+      'flags',
+    ]);
+    expect(json).toMatchObject({
+      property: 'Elm Street Lofts',
+      tenant: 'unit-4b',
+      period: { start: '2026-04-01', end: '2026-04-30' },
+      currency: 'USD',
+      kwh: 481.1,
+      total_minor: 21479,
+      invoice: 'elm-street-lofts-2026-04-unit-4b',
+      tenant_name: 'Ana María Ortega',
+      timezone: 'America/New_York',
+      peak_kw: 6.8,
+      plan: { id: 'coned-el1-tou', version_from: '2026-01-01' },
+      meters: ['000350000900', '000350000901'],
+      kwh_by_period: [
+        { period: 0, label: 'Off-peak', kwh: 298.7 },
+        { period: 1, label: 'On-peak', kwh: 182.4 },
+      ],
+    });
+    expect(json.lines[0]).toEqual({
+      kind: 'energy',
+      description: 'Energy, on-peak (weekdays 2 pm – 8 pm)',
+      quantity: 182.4,
+      unit: 'kWh',
+      rate: 0.3124,
+      amount_minor: 5698,
+      amount: 56.98176,
+      period: 1,
+      tier: 0,
+    });
+    expect(Object.keys(json.lines[3] ?? {})).toEqual([
+      'kind',
+      'description',
+      'quantity',
+      'unit',
+      'rate',
+      'amount_minor',
+      'amount',
+    ]);
+    expect(json.flags[0]).toEqual({
+      code: 'ESTIMATED_USAGE',
+      message: '192 of 2,880 intervals estimated: meter 000350000901 was offline',
+      meter: '000350000901',
+      dates: ['2026-04-12', '2026-04-13'],
+    });
+    expect(json.daily_kwh).toHaveLength(30);
+    expect(json.daily_kwh[11]).toEqual({ date: '2026-04-12', kwh: 18.7, estimated: true });
+  });
+
+  it('cleans float artefacts from quantities and rates', () => {
+    // Act
+    const json = invoiceToJson(
+      sampleInvoice({ kWh: 0.1 + 0.2, lines: [line({ quantity: 0.1 + 0.2, rate: 1.1 * 3, amount: -0 })] }),
+    );
+
+    // Assess
+    expect(JSON.stringify(json.lines[0])).toBe(
+      '{"kind":"fee","description":"Fee","quantity":0.3,"unit":"month","rate":3.3,"amount_minor":100,"amount":0}',
+    );
+    expect(json.kwh).toBe(0.3);
+  });
+
+  it('gives identical JSON for identical input', () => {
+    expect(JSON.stringify(invoiceToJson(structuredClone(invoiceSample)))).toBe(
+      JSON.stringify(invoiceToJson(invoiceSample)),
+    );
+  });
+});
