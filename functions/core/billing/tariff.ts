@@ -289,7 +289,8 @@ function urdbStructure(
         f.num(tier.max, `${at}/max`);
       }
       const sell = tier.sell === undefined ? undefined : f.nonNegative(tier.sell, `${at}/sell`);
-      return { max, unit, price: rate + adj, sell };
+      // Read at 15 digits so 0.1 + 0.02 is the 0.12 the record means, not 0.12000000000000001.
+      return { max, unit, price: Number((rate + adj).toPrecision(15)), sell };
     });
     missing.push(noRate);
     return out;
