@@ -1,6 +1,6 @@
 /**
  * `ekm-edge`: the composition root. The only module that touches process, signals and real
- * timers (style.md §9); every command builds its adapters here and hands them to pure parts.
+ * timers (CONTRIBUTING.md §5.2); every command builds its adapters here and hands them to pure parts.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CodecError, decodeFrame, type FrameKind, relayCommand, setTimeCommand, WILDCARD_ADDRESS } from './codec';

@@ -16,7 +16,7 @@ function imports(file: string): string[] {
   return [...text.matchAll(/(?:from\s+|import\s*\(|require\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1] ?? '');
 }
 
-// style.md §1: core is pure (no I/O, no SDK, no process), use-cases see only core and ports,
+// CONTRIBUTING.md §5.1: core is pure (no I/O, no SDK, no process), use-cases see only core and ports,
 // and the edge package never pulls in the CDK or the AWS SDK.
 describe('architecture', () => {
   it.each(tsFiles(join(ROOT, 'functions', 'core')).map((f) => [relative(ROOT, f), f]))(

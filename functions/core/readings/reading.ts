@@ -1,6 +1,6 @@
 import type { MeterId } from './meter-id';
 
-/** Where a reading came from (design.md: every stored reading carries its provenance). */
+/** Where a reading came from: every stored reading carries its provenance. */
 export type ReadingSource = 'realtime' | 'summary' | 'edge';
 
 /** The meter protocol family whose field set a reading follows. */
