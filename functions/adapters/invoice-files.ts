@@ -22,8 +22,9 @@ export async function loadInvoiceTemplate(path: string): Promise<string> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    const e = asError(err) as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message;
+    // Read `code` structurally: fs errors can come from another realm (jest), failing `instanceof Error`.
+    const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : asError(err).message;
     throw new ValidationError(
       '--template',
       `cannot read the invoice template ${JSON.stringify(path)} (${why}); pass an HTML file (start from templates/invoice.html) or leave --template out for the default page`,
@@ -34,7 +35,8 @@ export async function loadInvoiceTemplate(path: string): Promise<string> {
     checkInvoiceTemplate(text);
   } catch (err) {
     if (err instanceof ValidationError) {
-      throw new ValidationError('--template', `${path}: ${err.message}`, { cause: err });
+      const detail = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
+      throw new ValidationError('--template', `${path}: ${detail}`, { cause: err });
     }
     throw err;
   }

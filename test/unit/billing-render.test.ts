@@ -259,10 +259,16 @@ describe('renderInvoiceHtml', () => {
   });
 
   it.each([
-    ['<p>\n{{tenant_nmae}}</p>', /template: unknown placeholder \{\{tenant_nmae\}\}; text values are .* on line 2/],
-    ['{{{chart}}}', /template: unknown placeholder \{\{\{chart\}\}\}; blocks are lines_rows/],
-    ['{{{tenant_name}}}', /\{\{\{tenant_name\}\}\} is a text value: write \{\{tenant_name\}\} so it is HTML-escaped/],
-    ['{{lines_rows}}', /\{\{lines_rows\}\} is an HTML block: write \{\{\{lines_rows\}\}\}/],
+    [
+      '<p>\n{{tenant_nmae}}</p>',
+      /template: unknown placeholder \{\{tenant_nmae\}\} on line 2; text values are title, invoice_id/,
+    ],
+    ['{{{chart}}}', /template: unknown placeholder \{\{\{chart\}\}\} on line 1; blocks are lines_rows/],
+    [
+      '{{{tenant_name}}}',
+      /\{\{\{tenant_name\}\}\} is a text value on line 1; write \{\{tenant_name\}\} so it is HTML-escaped/,
+    ],
+    ['{{lines_rows}}', /\{\{lines_rows\}\} is an HTML block on line 1; write \{\{\{lines_rows\}\}\}/],
     ['{{Total Due}}', /malformed placeholder "\{\{Total Due\}\}"/],
   ])('fails when a user template has a bad placeholder: %s', (template, message) => {
     // Act

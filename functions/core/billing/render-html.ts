@@ -90,8 +90,8 @@ function lineOf(template: string, index: number): number {
 function parseTemplate(template: string): Piece[] {
   const pieces: Piece[] = [];
   let last = 0;
-  const fail = (index: number, what: string): never => {
-    throw new ValidationError('template', `${what} on line ${lineOf(template, index)}`);
+  const fail = (index: number, what: string, hint = ''): never => {
+    throw new ValidationError('template', `${what} on line ${lineOf(template, index)}${hint ? `; ${hint}` : ''}`);
   };
   for (const m of template.matchAll(TOKEN)) {
     const index = m.index ?? 0;
@@ -102,16 +102,16 @@ function parseTemplate(template: string): Piece[] {
     const name = (m[1] ?? m[2] ?? '').trim();
     const shown = triple ? `{{{${name}}}}` : `{{${name}}}`;
     if (!NAME.test(name))
-      fail(index, `malformed placeholder ${JSON.stringify(m[0])} (expected {{name}} or {{{name}}})`);
+      fail(index, `malformed placeholder ${JSON.stringify(m[0])}`, 'expected {{name}} or {{{name}}}');
     if (triple) {
-      if (TEXT_NAMES.has(name)) fail(index, `${shown} is a text value: write {{${name}}} so it is HTML-escaped`);
+      if (TEXT_NAMES.has(name)) fail(index, `${shown} is a text value`, `write {{${name}}} so it is HTML-escaped`);
       if (!BLOCK_NAMES.has(name))
-        fail(index, `unknown placeholder ${shown}; blocks are ${[...BLOCK_NAMES].join(', ')}`);
+        fail(index, `unknown placeholder ${shown}`, `blocks are ${[...BLOCK_NAMES].join(', ')}`);
       pieces.push({ kind: 'block', name });
     } else {
-      if (BLOCK_NAMES.has(name)) fail(index, `${shown} is an HTML block: write {{{${name}}}}`);
+      if (BLOCK_NAMES.has(name)) fail(index, `${shown} is an HTML block`, `write {{{${name}}}}`);
       if (!TEXT_NAMES.has(name)) {
-        fail(index, `unknown placeholder ${shown}; text values are ${[...TEXT_NAMES].join(', ')}`);
+        fail(index, `unknown placeholder ${shown}`, `text values are ${[...TEXT_NAMES].join(', ')}`);
       }
       pieces.push({ kind: 'text', name });
     }
