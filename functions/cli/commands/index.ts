@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerBilling } from './billing';
 import { registerDemo } from './demo';
 import { registerEdge } from './edge';
 import { registerEkmCloud } from './ekm-cloud';
@@ -14,4 +15,5 @@ export const commands: RegisterCommand[] = [
   registerLake,
   registerTriggers,
   registerEdge,
+  registerBilling,
 ];
