@@ -12,7 +12,7 @@ import { makeSummaryRoute } from './summary-route';
 import { makeTriggerRoute } from './trigger-routes';
 
 /**
- * The local EKM cloud: all four EKM APIs on one loopback port, at EKM's own paths, so the seed's
+ * The local EKM cloud: all four EKM APIs on one loopback port, at EKM's own paths, so EKM's documented
  * examples work with only the host swapped. Deterministic from `seed` and the clock.
  */
 export interface FakeCloudOptions {

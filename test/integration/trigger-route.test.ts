@@ -20,7 +20,7 @@ const SEED_LOOKUP_UUID = '1c27d0dcefc811eb90b27de8d650408c';
 const READ_TOKEN = 'READonlyTokenXXXXXXXXXXXXXXXXXXXXXXXXXXXXX';
 const GATEWAY_KEY = 'Z2F0ZXdheTpvdGhlcg';
 
-/** The seed's curl examples, in the order the seed gives them. */
+/** EKM's documented curl examples, in EKM's order. */
 const seedCurls = readFileSync(join(__dirname, '../fixtures/ekm/trigger-seed-curl.txt'), 'utf8')
   .split('\n')
   .filter((l) => l.startsWith('curl '));
@@ -42,7 +42,7 @@ describe('local EKM cloud Trigger API', () => {
   let store: FakeTriggerStore;
 
   beforeEach(async () => {
-    // Prepare: uuids as the seed's examples expect them (create returns 058f…, then 1c27…).
+    // Prepare: uuids as EKM's examples expect them (create returns 058f…, then 1c27…).
     const uuids = [SEED_UUID, SEED_LOOKUP_UUID];
     store = new FakeTriggerStore(clock, () => uuids.shift() ?? 'ffffffffffffffffffffffffffffffff');
     server = await startRouteServer([makeTriggerRoute(account(), clock, { store })]);
@@ -77,7 +77,7 @@ describe('local EKM cloud Trigger API', () => {
     const empty = await curl(listA ?? '');
     expect(empty.status).toBe(200);
     expect(JSON.parse(empty.body)).toEqual({ triggers: [] });
-    // Create answers the seed's documented response (uuid, strings kept, extras, timestamps).
+    // Create answers EKM's documented response (uuid, strings kept, extras, timestamps).
     const created = await curl(create ?? '');
     expect(created.status).toBe(200);
     expect(JSON.parse(created.body)).toEqual({
@@ -94,7 +94,7 @@ describe('local EKM cloud Trigger API', () => {
     });
     const listed = JSON.parse((await curl(listA ?? '')).body) as { triggers: { trigger_uuid: string }[] };
     expect(listed.triggers.map((t) => t.trigger_uuid)).toEqual([SEED_UUID]);
-    // The seed's lookup uuid does not exist here: 404.
+    // EKM's example lookup uuid does not exist here: 404.
     expect((await curl(lookup ?? '')).status).toBe(404);
     // Modify renames; delete removes.
     const renamed = await curl(modify ?? '');

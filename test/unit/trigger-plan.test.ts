@@ -31,7 +31,7 @@ const spec = (name: string, over: Partial<TriggerSpec> = {}): TriggerSpec => ({
   ],
   ...over,
 });
-/** What EKM returns for spec(name): the seed's response form (numbers as strings, no tolerance). */
+/** What EKM returns for spec(name): EKM's documented response form (numbers as strings, no tolerance). */
 const live = (name: string, uuid: string, over: Partial<LiveTrigger> = {}): LiveTrigger => ({
   trigger_uuid: uuid,
   trigger_name: name,

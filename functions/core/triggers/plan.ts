@@ -54,7 +54,8 @@ export interface PlanOptions {
   readonly prune?: boolean;
   /**
    * Attributes the Trigger API cannot modify in place; a change to one becomes delete + create.
-   * The seed documents PUT with "the trigger attributes", so by default everything is in place.
+   * EKM documents PUT as taking the trigger attributes (docs/ekm-cloud-api.md §5.1), so by default
+   * everything is in place.
    */
   readonly replaceOn?: readonly TriggerAttribute[];
 }
