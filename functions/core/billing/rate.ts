@@ -267,7 +267,9 @@ export function rateMonth(input: RateMonthInput): RatedMonth {
         let lo = 0;
         period.tiers.forEach((tier, k) => {
           const hi = bounds[k] as number;
-          const q = (kWh / eTotal) * Math.max(0, Math.min(eTotal, hi) - lo);
+          // A tier holding the whole month gives the period exactly its kWh (no float round trip).
+          const segment = Math.max(0, Math.min(eTotal, hi) - lo);
+          const q = segment === eTotal ? kWh : (kWh * segment) / eTotal;
           lo = hi;
           if (q > 0) {
             const tierText = period.tiers.length > 1 ? `, tier ${k + 1}` : '';
