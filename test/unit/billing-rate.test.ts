@@ -412,6 +412,7 @@ describe('rateMonth', () => {
       error = e;
     }
     // Assess
+    expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).field).toBe(field);
   });
 
