@@ -12,6 +12,11 @@ import type { ObjectStore } from '../ports/object-store';
  * hourly files merged by compaction, are removed from the cache so nothing is counted twice).
  * Views `realtime`, `summary` and `quarantine` are pre-registered (Hive partitions `dataset`,
  * `date`, `origin` become columns); an empty dataset is an empty view with the full schema.
+ * `realtime` holds one row per meter + time + source even while a read sits in two objects (an
+ * edge batch object or a late hourly object beside a compacted day, until the next compaction):
+ * the row of the compacted day object wins, then the object with the lowest key, the order
+ * compaction merges in (use-cases/write-readings.ts `lakeObjectOrder`). The same view exists in
+ * Athena (lib/constructs/readings-lake.ts). `realtime_objects` shows every stored row, for checks.
  */
 const MANIFEST = '.manifest.json';
 
@@ -74,16 +79,23 @@ const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /** The CREATE VIEW statements for a lake folder. */
 export function lakeViewsSql(dir: string): string[] {
-  return DATASETS.map((dataset) => {
+  const views = DATASETS.map((dataset) => {
+    const view = dataset === 'realtime' ? 'realtime_objects' : dataset;
     const files = listParquet(join(dir, `dataset=${dataset}`));
     if (files.length > 0) {
       const glob = join(dir, `dataset=${dataset}`, '**', '*.parquet');
-      return `CREATE OR REPLACE VIEW ${dataset} AS SELECT * FROM read_parquet(${quoteLiteral(glob)}, hive_partitioning = true, union_by_name = true)`;
+      return `CREATE OR REPLACE VIEW ${view} AS SELECT * FROM read_parquet(${quoteLiteral(glob)}, hive_partitioning = true, union_by_name = true${dataset === 'realtime' ? ', filename = true' : ''})`;
     }
     const cols = columnsOf(dataset).map((c) => `CAST(NULL AS ${SQL_TYPE[c.type]}) AS ${quoteIdent(c.name)}`);
     cols.push(`CAST(NULL AS VARCHAR) AS dataset`, `CAST(NULL AS DATE) AS "date"`, `CAST(NULL AS VARCHAR) AS origin`);
-    return `CREATE OR REPLACE VIEW ${dataset} AS SELECT ${cols.join(', ')} WHERE false`;
+    if (dataset === 'realtime') cols.push(`CAST(NULL AS VARCHAR) AS filename`);
+    return `CREATE OR REPLACE VIEW ${view} AS SELECT ${cols.join(', ')} WHERE false`;
   });
+  // One row per meter + time + source; `date` leads the window so date filters still prune files.
+  views.push(
+    `CREATE OR REPLACE VIEW realtime AS SELECT * EXCLUDE (filename, lake_row_rank) FROM (SELECT *, row_number() OVER (PARTITION BY "date", meter, "time", source ORDER BY CASE WHEN regexp_matches(filename, '/day-s[0-9]{2}[.]parquet$') THEN 0 ELSE 1 END, filename) AS lake_row_rank FROM realtime_objects) WHERE lake_row_rank = 1`,
+  );
+  return views;
 }
 
 export interface QueryResult {

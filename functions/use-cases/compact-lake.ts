@@ -7,9 +7,12 @@
  * 1. Per origin, take the leases of its writers (realtime ingest, edge ingest): all of them
  *    read-modify-write the same objects.
  * 2. List `dataset=realtime/date=*\/origin=...`; group hourly objects by (date, shard).
- * 3. Per group: read the day object (if any) and every hourly object, merge (one row per read),
- *    write `day-sNN.parquet`, then delete the hourly objects. A crash after the write and before
- *    the delete is harmless: the re-run merges the same rows again and deletes then.
+ * 3. Per group: read the day object (if any), every hourly object and every edge batch object
+ *    (`b-*.parquet`, shard 0), merge (one row per meter + time + source; for a read held twice the
+ *    row of the earlier object in `lakeObjectOrder` wins, the day object first, as in the query
+ *    views), write `day-sNN.parquet`, then delete the merged objects. A crash after the write and
+ *    before the delete is harmless: the views de-duplicate, and the re-run merges the same rows
+ *    again and deletes then.
  */
 import { randomUUID } from 'node:crypto';
 import { EkmPipelineError } from '../core/errors';
@@ -19,7 +22,7 @@ import { type LakeRow, mergeRows } from '../core/parquet/rows';
 import type { Clock } from '../ports/clock';
 import type { IngestState } from '../ports/ingest-state';
 import type { ObjectStore } from '../ports/object-store';
-import { PARQUET_CONTENT_TYPE } from './write-readings';
+import { lakeObjectOrder, PARQUET_CONTENT_TYPE } from './write-readings';
 
 export interface CompactLakeDeps {
   readonly objectStore: ObjectStore;
@@ -80,17 +83,18 @@ export function makeCompactLake(deps: CompactLakeDeps) {
           if (input.date ? ref.date !== input.date : ref.date >= today) continue;
           const id = `${ref.date}#${ref.shard}`;
           const group = groups.get(id) ?? { date: ref.date, shard: ref.shard, hours: [] };
-          if (ref.window.kind === 'hour') group.hours.push(key);
-          else group.day = key;
+          if (ref.window.kind === 'day') group.day = key;
+          else group.hours.push(key);
           groups.set(id, group);
         }
         for (const group of [...groups.values()].sort((a, b) => (a.date < b.date ? -1 : 1))) {
           if (group.hours.length === 0) continue;
-          const inputs = group.day ? [group.day, ...group.hours] : group.hours;
+          const inputs = [...(group.day ? [group.day] : []), ...group.hours].sort(lakeObjectOrder);
           let rows: LakeRow[] = [];
           for (const key of inputs) {
             const bytes = await deps.objectStore.get(key);
-            if (bytes) rows = mergeRows('realtime', rows, decodeRows(bytes));
+            // Earlier objects win (mergeRows keeps its second argument's row for a repeated key).
+            if (bytes) rows = mergeRows('realtime', decodeRows(bytes), rows);
           }
           const dayKey = objectKey(prefix, {
             dataset: 'realtime',

@@ -12,11 +12,26 @@
  *    PUT. A re-run or a re-delivered read therefore replaces instead of adding, and a PUT is atomic,
  *    so nothing is ever half-written.
  * 4. Resolve only after every PUT succeeded: callers advance cursors after this promise.
+ *
+ * Once a day is compacted (`day-sNN.parquet` exists), reads of that day are merged into the day
+ * object instead of an hourly object beside it, so a late re-write (a re-run after a crash, the
+ * overlap after an outage) never puts a second copy of a read next to the compacted one.
+ * Edge batches are written differently: one object per batch ({@link makeEdgeBatchLake}).
  */
+import { createHash } from 'node:crypto';
+import { ValidationError } from '../core/errors';
 import { forEachLimit } from '../core/for-each-limit';
 import { decodeRows, encodeRows } from '../core/parquet/encode';
 import type { Dataset } from '../core/parquet/lake-schema';
-import { hourWindowOf, type LakeObjectRef, objectKey, shardOf, utcDate } from '../core/parquet/object-keys';
+import {
+  hourWindowOf,
+  type LakeObjectRef,
+  objectKey,
+  parseObjectKey,
+  partitionPrefix,
+  shardOf,
+  utcDate,
+} from '../core/parquet/object-keys';
 import { bucketToRow, type LakeRow, mergeRows, quarantineRow, type Rejected, readingToRow } from '../core/parquet/rows';
 import type { Reading } from '../core/readings/reading';
 import type { Clock } from '../ports/clock';
@@ -79,6 +94,33 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
     return keys;
   }
 
+  /**
+   * Re-target hourly groups whose day is already compacted at the day object (one LIST per
+   * touched partition), so the day never holds a read twice.
+   */
+  async function intoCompactedDays(groups: Map<string, LakeRow[]>): Promise<Map<string, LakeRow[]>> {
+    const listed = new Map<string, Set<string>>();
+    const out = new Map<string, LakeRow[]>();
+    for (const [key, rows] of groups) {
+      const ref = parseObjectKey(key);
+      let target = key;
+      if (ref && ref.window.kind === 'hour') {
+        const partition = partitionPrefix(prefix, ref.dataset, ref.date, ref.origin);
+        let existing = listed.get(partition);
+        if (!existing) {
+          existing = new Set((await deps.objectStore.list(partition)).map((o) => o.key));
+          listed.set(partition, existing);
+        }
+        const dayKey = objectKey(prefix, { ...ref, window: { kind: 'day' } });
+        if (existing.has(dayKey)) target = dayKey;
+      }
+      const list = out.get(target);
+      if (!list) out.set(target, rows);
+      else for (const row of rows) list.push(row);
+    }
+    return out;
+  }
+
   async function quarantine(via: string, rejected: readonly Rejected[]): Promise<string[]> {
     if (rejected.length === 0) return [];
     const now = deps.clock.now();
@@ -125,7 +167,10 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
         if (reading.timeMs > (newestByMeter.get(reading.meter) ?? Number.NEGATIVE_INFINITY))
           newestByMeter.set(reading.meter, reading.timeMs);
       }
-      const keys = [...(await writeGroups('realtime', groups)), ...(await quarantine(opts.via, rejected))];
+      const keys = [
+        ...(await writeGroups('realtime', await intoCompactedDays(groups))),
+        ...(await quarantine(opts.via, rejected)),
+      ];
       return { keys: keys.sort(), rows, rejected, newestByMeter };
     },
 
@@ -161,6 +206,97 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
 }
 
 export type LakeWriter = ReturnType<typeof makeLakeWriter>;
+
+/**
+ * The edge endpoint's side of the lake: each batch is one object of its own (see
+ * {@link writeEdgeBatch}), plus what the endpoint needs to check a batch against readings it
+ * already accepted. Build it with the same store and prefix as the lake writer.
+ */
+export function makeEdgeBatchLake(deps: Pick<LakeWriterDeps, 'objectStore' | 'prefix'>) {
+  const prefix = deps.prefix ?? '';
+
+  /** The object key of an edge batch (readings of one UTC date). */
+  function edgeBatchKey(
+    readings: readonly Reading[],
+    opts: { readonly via: string; readonly batchId: string; readonly digest: string },
+  ): string {
+    const dates = [...new Set(readings.map((r) => utcDate(r.timeMs)))];
+    if (dates.length !== 1)
+      throw new ValidationError('readings', `an edge batch object holds one UTC date, got ${dates.join(', ')}`);
+    const id = createHash('sha256').update(`${opts.batchId}\n${opts.digest}`).digest('hex').slice(0, 32);
+    return objectKey(prefix, {
+      dataset: 'realtime',
+      origin: opts.via,
+      date: dates[0]!,
+      window: { kind: 'batch', id },
+      shard: 0,
+    });
+  }
+
+  return {
+    /**
+     * Write one edge batch as exactly one object of its own: `b-{hash of batch id and digest}.parquet`
+     * in the batch's UTC date partition. One PUT, so the batch becomes visible all at once; a retry
+     * writes the same key with the same bytes; no other batch's object is ever touched. Throws a
+     * ValidationError for readings of more than one UTC date or any reading the lake refuses.
+     */
+    async writeEdgeBatch(
+      readings: readonly Reading[],
+      opts: { readonly via: string; readonly batchId: string; readonly digest: string },
+    ): Promise<{ key: string; rows: number }> {
+      const key = edgeBatchKey(readings, opts);
+      const rows: LakeRow[] = [];
+      for (const reading of readings) {
+        const mapped = readingToRow(reading);
+        if ('rejected' in mapped) throw new ValidationError('readings', mapped.rejected.reason);
+        if (reading.via !== opts.via)
+          throw new ValidationError('via', `reading came through ${JSON.stringify(reading.via)}, not ${opts.via}`);
+        rows.push(mapped.row);
+      }
+      const merged = mergeRows('realtime', [], rows);
+      await deps.objectStore.put(key, encodeRows('realtime', merged), PARQUET_CONTENT_TYPE);
+      return { key, rows: merged.length };
+    },
+
+    /** The object key {@link writeEdgeBatch} writes for a batch (readings of one UTC date). */
+    edgeBatchKey,
+    /**
+     * Every object of one realtime partition (date, origin) with its rows, the compacted day
+     * object first, then by key (the order the query views and compaction prefer rows in).
+     */
+    async readPartition(date: string, origin: string): Promise<{ key: string; rows: LakeRow[] }[]> {
+      const listed = (await deps.objectStore.list(partitionPrefix(prefix, 'realtime', date, origin)))
+        .map((o) => o.key)
+        .filter((k) => parseObjectKey(k) !== undefined)
+        .sort(lakeObjectOrder);
+      const out: { key: string; rows: LakeRow[] }[] = [];
+      for (const key of listed) {
+        const bytes = await deps.objectStore.get(key);
+        if (bytes) out.push({ key, rows: decodeRows(bytes) });
+      }
+      return out;
+    },
+
+    /** Delete lake objects (an edge batch's own object that must not stay). */
+    async deleteObjects(keys: readonly string[]): Promise<void> {
+      await deps.objectStore.delete(keys);
+    },
+  };
+}
+
+export type EdgeBatchLake = ReturnType<typeof makeEdgeBatchLake>;
+
+/**
+ * The order in which objects of one partition win for a read held twice (one row per meter + time
+ * + source): the compacted day object first, then by key. The query views
+ * (adapters/duckdb-lake.ts, lib/constructs/readings-lake.ts) and compaction use the same order.
+ */
+export function lakeObjectOrder(a: string, b: string): number {
+  const dayA = /\/day-s\d{2}\.parquet$/.test(a);
+  const dayB = /\/day-s\d{2}\.parquet$/.test(b);
+  if (dayA !== dayB) return dayA ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 /**
  * The brief's entry point for other writers (edge ingest, issue #5): write readings of one origin.

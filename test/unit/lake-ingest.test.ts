@@ -282,6 +282,39 @@ describe('compaction', () => {
   });
 });
 
+describe('compacted days', () => {
+  it('keeps one row per meter, time and source after a compacted day is re-written', async () => {
+    // Prepare: a run is killed after its lake write and before its cursor update, then the day is
+    // compacted; the re-run writes the same reads (and the 10-minute overlap) into that day again.
+    const real = new InMemoryIngestState();
+    let crash = false;
+    const crashing: IngestState = Object.assign(Object.create(real) as InMemoryIngestState, {
+      advanceCursors: async (...args: Parameters<IngestState['advanceCursors']>) => {
+        if (crash) {
+          crash = false;
+          throw new Error('simulated crash after write, before cursor update');
+        }
+        return real.advanceCursors(...args);
+      },
+    });
+    const env = setup({ state: crashing });
+    await env.ingest({ key: KEY });
+    env.advance(30);
+    crash = true;
+    await expect(env.ingest({ key: KEY })).rejects.toThrow('simulated crash');
+    const compacted = await env.compact({ date: '2026-11-20' });
+    env.advance(3);
+    // Act
+    await env.ingest({ key: KEY });
+    // Assess: the re-written reads went into the day objects, none beside them.
+    expect(compacted.days).toHaveLength(2);
+    expect((await env.store.list('lake/dataset=realtime/date=2026-11-20/')).map((o) => o.key)).toEqual(
+      compacted.days.map((d) => d.key),
+    );
+    await expectLakeEqualsSeries(env, START + 1200 * 60_000);
+  });
+});
+
 describe('ingest summary', () => {
   it('backfills a range day by day with progress, idempotently', async () => {
     const env = setup({ shards: 1 });

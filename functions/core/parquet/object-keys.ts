@@ -9,11 +9,17 @@ import type { Dataset } from './lake-schema';
  * The file name is a pure function of (dataset, origin, date, window, shard), so a re-run writes
  * the same key and replaces the object (merged with what it held) instead of adding a duplicate:
  * - `h{HH}-s{SS}.parquet`: one UTC hour window of one meter shard (what ingest writes);
- * - `day-s{SS}.parquet`: the whole UTC day of one shard (what compaction writes).
+ * - `day-s{SS}.parquet`: the whole UTC day of one shard (what compaction writes);
+ * - `b-{32 hex}.parquet`: one edge batch, named by a hash of its batch id and content (what the
+ *   edge ingest endpoint writes; shard 0). A retry of the batch replaces only its own object, and a
+ *   late writer of one batch can never overwrite another batch's readings.
  * `origin` and not `via` names the partition because `via` is also a column inside the files and
  * engines disagree on a partition column that shadows a file column.
  */
-export type LakeWindow = { readonly kind: 'hour'; readonly hour: number } | { readonly kind: 'day' };
+export type LakeWindow =
+  | { readonly kind: 'hour'; readonly hour: number }
+  | { readonly kind: 'day' }
+  | { readonly kind: 'batch'; readonly id: string };
 
 export interface LakeObjectRef {
   readonly dataset: Dataset;
@@ -27,6 +33,7 @@ export interface LakeObjectRef {
 
 const ORIGIN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const BATCH_OBJECT_ID = /^[0-9a-f]{32}$/;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
@@ -68,10 +75,14 @@ export function objectKey(prefix: string, ref: LakeObjectRef): string {
     throw new ValidationError('origin', `${JSON.stringify(ref.origin)} is not a valid alias/gateway id (a-z, 0-9, -)`);
   if (!DATE.test(ref.date)) throw new ValidationError('date', `${JSON.stringify(ref.date)} is not YYYY-MM-DD`);
   const shard = String(ref.shard).padStart(2, '0');
+  if (ref.window.kind === 'batch' && !BATCH_OBJECT_ID.test(ref.window.id))
+    throw new ValidationError('batch', `${JSON.stringify(ref.window.id)} is not 32 lowercase hex digits`);
   const file =
     ref.window.kind === 'hour'
       ? `h${String(ref.window.hour).padStart(2, '0')}-s${shard}.parquet`
-      : `day-s${shard}.parquet`;
+      : ref.window.kind === 'batch'
+        ? `b-${ref.window.id}.parquet`
+        : `day-s${shard}.parquet`;
   return `${normalizePrefix(prefix)}dataset=${ref.dataset}/date=${ref.date}/origin=${ref.origin}/${file}`;
 }
 
@@ -81,7 +92,7 @@ export function partitionPrefix(prefix: string, dataset: Dataset, date: string, 
 }
 
 const KEY =
-  /(?:^|\/)dataset=(realtime|summary|quarantine)\/date=(\d{4}-\d{2}-\d{2})\/origin=([a-z0-9-]+)\/(?:h(\d{2})|day)-s(\d{2})\.parquet$/;
+  /(?:^|\/)dataset=(realtime|summary|quarantine)\/date=(\d{4}-\d{2}-\d{2})\/origin=([a-z0-9-]+)\/(?:(?:h(\d{2})|day)-s(\d{2})|b-([0-9a-f]{32}))\.parquet$/;
 
 /** Parse a lake object key back into its parts, or undefined for a key that is not a lake object. */
 export function parseObjectKey(key: string): LakeObjectRef | undefined {
@@ -91,7 +102,12 @@ export function parseObjectKey(key: string): LakeObjectRef | undefined {
     dataset: m[1] as Dataset,
     date: m[2]!,
     origin: m[3]!,
-    window: m[4] === undefined ? { kind: 'day' } : { kind: 'hour', hour: Number(m[4]) },
-    shard: Number(m[5]),
+    window:
+      m[6] !== undefined
+        ? { kind: 'batch', id: m[6] }
+        : m[4] === undefined
+          ? { kind: 'day' }
+          : { kind: 'hour', hour: Number(m[4]) },
+    shard: m[6] !== undefined ? 0 : Number(m[5]),
   };
 }
