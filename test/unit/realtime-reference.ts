@@ -23,7 +23,8 @@ function toNumber(value: unknown): number | undefined {
     const n = Number(value);
     if (Number.isFinite(n) && value.charCodeAt(1) !== 120) return n;
   }
-  return NUMERIC.test(value) ? Number(value) : undefined;
+  // Numeric text that overflows a double ("1e400") is not a number (the lake never stores ±Infinity).
+  return NUMERIC.test(value) && Number.isFinite(Number(value)) ? Number(value) : undefined;
 }
 
 function fail(ctx: ParseContext, detail: string): never {
@@ -38,10 +39,11 @@ function parseValue(name: string, value: unknown, ctx: ParseContext, meter: Mete
   if (n !== undefined) return n;
   // Fields outside the catalog keep their text; a catalog number that is not a number is an EKM bug.
   if (kind === undefined && typeof value === 'string') return value;
-  return fail(
-    ctx,
-    `meter ${meter}: field ${name} should be a decimal number, got ${JSON.stringify(value).slice(0, 40)}`,
-  );
+  const what =
+    typeof value === 'string' && NUMERIC.test(value)
+      ? 'is not a finite number (outside the range of a double)'
+      : 'should be a decimal number';
+  return fail(ctx, `meter ${meter}: field ${name} ${what}, got ${JSON.stringify(value).slice(0, 40)}`);
 }
 
 /**

@@ -122,7 +122,8 @@ function toNumber(value: unknown): number | undefined {
     const n = Number(value);
     if (Number.isFinite(n) && value.charCodeAt(1) !== 120) return n;
   }
-  return NUMERIC.test(value) ? Number(value) : undefined;
+  // Decimal text that overflows a double ("1e400") is malformed, never ±Infinity.
+  return NUMERIC.test(value) && Number.isFinite(Number(value)) ? Number(value) : undefined;
 }
 
 /** Exact powers of ten (10^0..10^15): a decimal with at most 15 digits divided by one is correctly rounded. */
@@ -230,6 +231,8 @@ function fail(ctx: ParseContext, detail: string): never {
 
 /** Why a field value is refused: a catalog number that is not a number (or a non-text value of an unknown field). */
 function malformedReason(name: string, value: unknown): string {
+  if (typeof value === 'string' && NUMERIC.test(value))
+    return `field ${name} is not a finite number (outside the range of a double), got ${JSON.stringify(value).slice(0, 40)}`;
   return `field ${name} should be a decimal number, got ${JSON.stringify(value).slice(0, 40)}`;
 }
 

@@ -144,7 +144,9 @@ export function parseSummaryResponse(
       if (META.has(name)) continue;
       const v = r[name];
       const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
-      if (Number.isFinite(n)) values[name] = n;
+      // Text that is no number is left out; numeric text that overflows (±Infinity) is kept so
+      // that bucketToRow quarantines the bucket, as realtime reads are (core/parquet/rows.ts).
+      if (!Number.isNaN(n)) values[name] = n;
     }
     return { meter, startMs: start, endMs: end, report: ctx.report, values };
   });

@@ -90,11 +90,20 @@ function isPlainDecimal(text: string): boolean {
   return i === n;
 }
 
+/** A finite number, or undefined: decimal text that overflows a double (`"1e400"`) is refused, not ±Infinity. */
 function toDouble(value: FieldValue): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (isPlainDecimal(value)) return Number(value);
-  const text = value.trim();
-  return DECIMAL.test(text) ? Number(text) : undefined;
+  const n = isPlainDecimal(value) ? Number(value) : DECIMAL.test(value.trim()) ? Number(value.trim()) : undefined;
+  return n !== undefined && Number.isFinite(n) ? n : undefined;
+}
+
+/** Why a value does not fit a number column: out of range (±Infinity, NaN) or not a number at all. */
+function notANumber(field: string, value: FieldValue, expected: string): string {
+  const outOfRange =
+    typeof value === 'number' || (typeof value === 'string' && DECIMAL.test(value.trim()) && value.trim() !== '');
+  return outOfRange
+    ? `${field}: ${JSON.stringify(typeof value === 'number' ? String(value) : value)} is not a finite number (outside the range of a double)`
+    : `${field}: expected ${expected}, got ${JSON.stringify(value)}`;
 }
 
 function toInt(value: FieldValue): number | undefined {
@@ -186,10 +195,12 @@ export function readingToRow(reading: Reading): { row: LakeRow } | { rejected: R
       return fail(`${field}: expected a number or decimal text, got ${JSON.stringify(value)}`);
     if (target.type === 'double') {
       const n = toDouble(value);
-      if (n === undefined) return fail(`${field}: expected a number, got ${JSON.stringify(value)}`);
+      if (n === undefined) return fail(notANumber(field, value, 'a number'));
       row[column] = n;
     } else if (target.type === 'int') {
       const n = toInt(value);
+      if (n === undefined && toDouble(value) === undefined)
+        return fail(notANumber(field, value, 'an integer state/setting'));
       if (n === undefined) return fail(`${field}: expected an integer state/setting, got ${JSON.stringify(value)}`);
       row[column] = n;
     } else {
@@ -240,7 +251,7 @@ export function bucketToRow(bucket: SummaryBucket, via: string): { row: LakeRow 
   let extra: Record<string, number> | undefined;
   for (const [name, value] of Object.entries(bucket.values)) {
     const n = toDouble(value as FieldValue);
-    if (n === undefined) return fail(`${name}: expected a number, got ${JSON.stringify(value)}`);
+    if (n === undefined) return fail(notANumber(name, value as FieldValue, 'a number'));
     if (summaryTypes.get(name) === 'double') row[name] = n;
     else {
       extra ??= {};
