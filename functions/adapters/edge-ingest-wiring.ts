@@ -4,7 +4,7 @@ import { ValidationError } from '../core/errors';
 import { systemClock } from '../ports/clock';
 import type { SecretResolver } from '../ports/secret-resolver';
 import { type IngestEdgeBatch, makeIngestEdgeBatch } from '../use-cases/ingest-edge-batch';
-import { makeWriteReadings } from '../use-cases/write-readings';
+import { makeEdgeBatchLake } from '../use-cases/write-readings';
 import { DynamoEdgeReceipts } from './dynamo-edge-receipts';
 import { DynamoIngestState } from './dynamo-ingest-state';
 import { dynamoClientFromConfig, ensureStateTable } from './dynamo-state-table';
@@ -32,6 +32,7 @@ export async function resolveGateways(config: ProjectConfig, resolver: SecretRes
 export async function edgeIngestFromConfig(
   config: ProjectConfig,
   resolver: SecretResolver = new DefaultSecretResolver(),
+  opts: { readonly leaseTtlMs?: number } = {},
 ): Promise<IngestEdgeBatch> {
   if (!config.lake) throw new ValidationError(`${config.file}: lake`, 'edge ingest needs a lake section (bucket)');
   if (!config.state)
@@ -40,13 +41,13 @@ export async function edgeIngestFromConfig(
   if (config.state.endpoint) await ensureStateTable(dynamo, config.state.table);
   return makeIngestEdgeBatch({
     gateways: await resolveGateways(config, resolver),
-    writeReadings: makeWriteReadings({
+    lake: makeEdgeBatchLake({
       objectStore: S3ObjectStore.fromConfig(config.lake),
       ...(config.lake.prefix ? { prefix: config.lake.prefix } : {}),
-      clock: systemClock,
     }),
     receipts: new DynamoEdgeReceipts(dynamo, config.state.table),
     locks: new DynamoIngestState(dynamo, config.state.table),
     clock: systemClock,
+    ...(opts.leaseTtlMs !== undefined ? { leaseTtlMs: opts.leaseTtlMs } : {}),
   });
 }

@@ -62,7 +62,10 @@ export async function startEdgeIngestServer(opts: {
       })
       .catch((error: unknown) => {
         opts.log?.(`edge ingest error: ${(error as Error).message}`);
-        send(500, { error: 'INTERNAL', message: 'the batch was not stored; retry later' });
+        send(500, {
+          error: 'INTERNAL',
+          message: 'the batch was not acknowledged; re-send it later (re-sending is safe)',
+        });
       });
   });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));

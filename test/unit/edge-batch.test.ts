@@ -8,7 +8,7 @@ import {
   validateEdgeBatch,
 } from '../../functions/core/edge/edge-batch';
 import { makeIngestEdgeBatch } from '../../functions/use-cases/ingest-edge-batch';
-import { makeWriteReadings } from '../../functions/use-cases/write-readings';
+import { makeEdgeBatchLake } from '../../functions/use-cases/write-readings';
 import { InMemoryEdgeReceipts } from '../fakes/in-memory-edge-receipts';
 import { InMemoryIngestState } from '../fakes/in-memory-ingest-state';
 import { InMemoryObjectStore } from '../fakes/in-memory-object-store';
@@ -140,7 +140,7 @@ describe('ingestEdgeBatch (use-case, in-memory lake)', () => {
     const ingest = makeIngestEdgeBatch({
       locks,
       gateways: [GW, OTHER],
-      writeReadings: makeWriteReadings({ objectStore: store, clock: { now: () => NOW } }),
+      lake: makeEdgeBatchLake({ objectStore: store }),
       receipts,
       clock: { now: () => NOW },
     });
