@@ -40,7 +40,9 @@ describe('non-finite values', () => {
     expect(isRefusal(out)).toBe(true);
     expect(out).toMatchObject({ status: 400, code: 'INVALID_BATCH' });
     const issues = (out as unknown as { issues: { path: string; message: string }[] }).issues;
-    expect(issues).toEqual([{ path: 'readings[1]', message: expect.stringContaining(`${field}: ${JSON.stringify(value)}`) }]);
+    expect(issues).toEqual([
+      { path: 'readings[1]', message: expect.stringContaining(`${field}: ${JSON.stringify(value)}`) },
+    ]);
     expect(issues[0]?.message).toContain('not a finite number');
   });
 
