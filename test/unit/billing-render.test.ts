@@ -145,7 +145,7 @@ describe('renderInvoiceHtml', () => {
       'unit-4b',
       'Apr 1, 2026 – Apr 30, 2026',
       '000350000900, 000350000901',
-      'coned-el1-tou (from 2026-01-01)',
+      'coned-el1-tou <span class="nowrap">(from 2026-01-01)</span>',
       'America/New_York',
       '481.1 kWh',
       '6.80 kW',

@@ -45,7 +45,7 @@ export const DEFAULT_INVOICE_TEMPLATE = `<!doctype html>
 <title>{{title}} · {{property}}</title>
 <style>
   /* Paper size comes from the printer (A4 or Letter): the page is laid out for the narrower A4. */
-  @page { margin: 14mm 14mm 16mm; }
+  @page { margin: 12mm 13mm; }
   :root {
     --ink: #1d2733; --muted: #5b6878; --rule: #d5dce4; --soft: #f3f6f9;
     --brand: #14487a; --accent: #2f6db5; --est: #d9822b;
@@ -60,6 +60,7 @@ export const DEFAULT_INVOICE_TEMPLATE = `<!doctype html>
   h1, h2, h3 { margin: 0; font-weight: 600; }
   .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
   .muted { color: var(--muted); }
+  .nowrap { white-space: nowrap; }
   header.top { display: flex; justify-content: space-between; align-items: flex-start; border-bottom: 3px solid var(--brand); padding-bottom: 14px; }
   header.top .brand h1 { font-size: 22px; color: var(--brand); }
   header.top .brand p { margin: 2px 0 0; color: var(--muted); font-size: 12px; letter-spacing: .04em; text-transform: uppercase; }
@@ -109,8 +110,27 @@ export const DEFAULT_INVOICE_TEMPLATE = `<!doctype html>
   footer .ref { white-space: nowrap; }
   footer { border-top: 1px solid var(--rule); padding-top: 10px; font-size: 11px; color: var(--muted); display: flex; justify-content: space-between; gap: 20px; }
   @media print {
-    body { background: #fff; padding: 0; font-size: 11.5px; }
+    /* Compact enough that a typical month fits on one A4 or Letter page. */
+    body { background: #fff; padding: 0; font-size: 10.5px; line-height: 1.35; }
     .sheet { max-width: none; box-shadow: none; padding: 0; }
+    header.top { padding-bottom: 10px; }
+    .parties { margin: 12px 0 12px; gap: 18px; }
+    .due { padding: 9px 12px; }
+    .due .amount { font-size: 22px; }
+    .stats { margin-bottom: 12px; }
+    .stats div { padding: 5px 10px; }
+    .stats b { font-size: 14px; }
+    section { margin-bottom: 10px; }
+    .usage { gap: 16px; }
+    .parties h3, section h3 { margin-bottom: 4px; }
+    td { padding: 3px 6px; }
+    th { padding: 4px 6px; }
+    td .kind { display: inline; margin-left: 6px; font-size: 9px; }
+    tr.total td { font-size: 13px; padding-top: 6px; }
+    .flags li { padding: 4px 10px; margin-bottom: 4px; }
+    .flags li p { margin: 0; }
+    .flags li .detail { font-size: 9.5px; }
+    footer { padding-top: 6px; font-size: 9.5px; }
   }
 </style>
 </head>
@@ -141,7 +161,7 @@ export const DEFAULT_INVOICE_TEMPLATE = `<!doctype html>
       <h3>Service</h3>
       <dl>
         <dt>Meters</dt><dd>{{meters}}</dd>
-        <dt>Rate plan</dt><dd>{{plan_id}} (from {{plan_version}})</dd>
+        <dt>Rate plan</dt><dd>{{plan_id}} <span class="nowrap">(from {{plan_version}})</span></dd>
         <dt>Time zone</dt><dd>{{timezone}}</dd>
       </dl>
     </div>
