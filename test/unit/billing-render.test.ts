@@ -95,6 +95,9 @@ describe('money from minor units', () => {
     [1234567, 'KWD', 'KWD\u00a01,234.567', '1234.567'],
     [123456, 'EUR', '€1,234.56', '1234.56'],
     [Number.MAX_SAFE_INTEGER, 'USD', '$90,071,992,547,409.91', '90071992547409.91'],
+    // The engine's digits (money.ts), not CLDR's: CLDR gives HUF and IQD 0 digits.
+    [123456, 'HUF', 'HUF\u00a01,234.56', '1234.56'],
+    [1234567, 'IQD', 'IQD\u00a01,234.567', '1234.567'],
   ])('formats %d %s as %s and %s', (minor, currency, money, decimal) => {
     // Act + Assess
     expect(formatMoney(minor, currency)).toBe(money);
@@ -106,7 +109,7 @@ describe('money from minor units', () => {
   });
 
   it('fails when the currency is not a currency code', () => {
-    expect(() => formatMoney(100, 'dollars')).toThrow(/currency: expected an ISO 4217 code such as USD, got "dollars"/);
+    expect(() => formatMoney(100, 'dollars')).toThrow(/currency: "dollars" is not an ISO 4217 code; write e.g. USD/);
   });
 
   it.each<[number, number, string]>([

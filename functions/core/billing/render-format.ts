@@ -6,6 +6,7 @@
 
 import { ValidationError } from '../errors';
 import type { BillingFlag, Invoice } from './model';
+import { minorDigits } from './money';
 
 /** Locale of every number, date and money amount on the rendered documents. */
 export const RENDER_LOCALE = 'en-US';
@@ -96,25 +97,14 @@ export function formatMonth(date: string): string {
 }
 
 const moneyFormats = new Map<string, Intl.NumberFormat>();
-const digitsByCurrency = new Map<string, number>();
 
 /**
- * Digits of the currency's minor unit (USD 2, JPY 0, KWD 3), as Intl (CLDR) knows them. The engine's
- * `amountMinor` must use the same digits, or every amount renders off by a power of ten.
+ * Digits of the currency's minor unit (USD 2, JPY 0, KWD 3): the engine's own table (money.ts), so
+ * amounts render with the digits `amountMinor` was rounded to. Intl's (CLDR's) digits differ for
+ * some currencies (HUF, IDR, COP: 0 in CLDR) and are not used.
  */
 export function currencyMinorDigits(currency: string): number {
-  const known = digitsByCurrency.get(currency);
-  if (known !== undefined) return known;
-  try {
-    const digits = new Intl.NumberFormat(RENDER_LOCALE, { style: 'currency', currency }).resolvedOptions()
-      .maximumFractionDigits as number;
-    digitsByCurrency.set(currency, digits);
-    return digits;
-  } catch (err) {
-    throw new ValidationError('currency', `expected an ISO 4217 code such as USD, got ${JSON.stringify(currency)}`, {
-      cause: err,
-    });
-  }
+  return minorDigits(currency);
 }
 
 /** The currency's formatter, always with exactly its minor digits. */
