@@ -26,5 +26,8 @@ export function lakeDatasets(): LakeDataset[] {
     name,
     description: DESCRIPTIONS[name] ?? name,
     columns: columnsOf(name).map((c) => ({ name: c.name, type: HIVE_TYPE[c.type] })),
+    // A read may sit in two objects until compaction (functions/use-cases/compact-lake.ts): the
+    // `realtime` view shows it once, as DuckDB's does (functions/adapters/duckdb-lake.ts).
+    ...(name === 'realtime' ? { uniqueBy: ['meter', 'time', 'source'] } : {}),
   }));
 }

@@ -66,8 +66,9 @@ describe('DataStack', () => {
   });
 
   it('projects the date partition of every dataset so Athena needs no crawler', () => {
-    const names = lakeDatasets().map((d) => d.name);
-    data.resourceCountIs('AWS::Glue::Table', names.length);
+    const names = lakeDatasets().map((d) => (d.uniqueBy ? `${d.name}_objects` : d.name));
+    const views = lakeDatasets().filter((d) => d.uniqueBy).length;
+    data.resourceCountIs('AWS::Glue::Table', names.length + views);
     for (const name of names) {
       data.hasResourceProperties('AWS::Glue::Table', {
         TableInput: Match.objectLike({
@@ -89,7 +90,7 @@ describe('DataStack', () => {
   it('declares the lake columns with the Parquet writer types', () => {
     data.hasResourceProperties('AWS::Glue::Table', {
       TableInput: Match.objectLike({
-        Name: 'realtime',
+        Name: 'realtime_objects',
         StorageDescriptor: Match.objectLike({
           Columns: Match.arrayWith([
             { Name: 'meter', Type: 'string' },
@@ -101,6 +102,54 @@ describe('DataStack', () => {
         }),
       }),
     });
+  });
+
+  it('queries realtime through an Athena view that keeps one row per meter, time and source', () => {
+    // Prepare
+    const text = new Capture();
+    // Assess: `realtime` (same construct ID as before) is a Glue VIRTUAL_VIEW over `realtime_objects`.
+    const views = data.findResources('AWS::Glue::Table', {
+      Properties: { TableInput: Match.objectLike({ TableType: 'VIRTUAL_VIEW' }) },
+    });
+    expect(Object.keys(views)).toEqual([expect.stringMatching(/^LakeRealtimeTable/)]);
+    data.hasResource('AWS::Glue::Table', {
+      DependsOn: [Match.stringLikeRegexp('^LakeRealtimeObjectsTable')],
+      Properties: {
+        CatalogId: '123456789012',
+        DatabaseName: 'ekm_pipeline_data',
+        TableInput: Match.objectLike({
+          Name: 'realtime',
+          TableType: 'VIRTUAL_VIEW',
+          Parameters: { presto_view: 'true', comment: 'Presto View' },
+          ViewExpandedText: '/* Presto View */',
+          ViewOriginalText: text,
+          StorageDescriptor: Match.objectLike({
+            Columns: Match.arrayWith([
+              { Name: 'meter', Type: 'string' },
+              { Name: 'time', Type: 'timestamp' },
+              { Name: 'date', Type: 'string' },
+              { Name: 'origin', Type: 'string' },
+            ]),
+          }),
+        }),
+      },
+    });
+    const encoded = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(text.asString())?.[1];
+    const definition = JSON.parse(Buffer.from(encoded ?? '', 'base64').toString('utf8'));
+    expect(definition).toMatchObject({ catalog: 'awsdatacatalog', schema: 'ekm_pipeline_data' });
+    expect(definition.columns).toEqual(
+      expect.arrayContaining([
+        { name: 'meter', type: 'varchar' },
+        { name: 'time', type: 'timestamp(3)' },
+        { name: 'good', type: 'boolean' },
+        { name: 'state_watts_dir', type: 'integer' },
+        { name: 'date', type: 'varchar' },
+      ]),
+    );
+    expect(definition.originalSql).toContain(
+      'row_number() OVER (PARTITION BY "date", "meter", "time", "source" ORDER BY CASE WHEN regexp_like("$path", \'/day-s[0-9]{2}[.]parquet$\') THEN 0 ELSE 1 END, "$path")',
+    );
+    expect(definition.originalSql).toContain('FROM "ekm_pipeline_data"."realtime_objects") WHERE lake_row_rank = 1');
   });
 
   it('subscribes the alarm email', () => {
