@@ -94,7 +94,9 @@ export class Spool {
 
   /**
    * The batch to send now: the oldest open batch (re-sent unchanged) if its backoff has passed, or
-   * a new one of up to `max` unbatched readings. Undefined when there is nothing due.
+   * a new one of up to `max` unbatched readings, all of one UTC date (cut at UTC midnight: the
+   * endpoint stores a batch as one object of one date and refuses a batch spanning two).
+   * Undefined when there is nothing due.
    */
   nextBatch(max: number, nowMs: number): SpoolBatch | undefined {
     return this.db.transaction((): SpoolBatch | undefined => {
@@ -105,9 +107,12 @@ export class Spool {
         if (open.next_attempt_ms > nowMs) return undefined;
         return { batchId: open.batch_id, readings: this.readingsOf(open.batch_id), attempts: open.attempts };
       }
-      const rows = this.db.prepare('SELECT seq FROM readings WHERE batch_id IS NULL ORDER BY seq LIMIT ?').all(max) as {
-        seq: number;
-      }[];
+      const unbatched = this.db
+        .prepare('SELECT seq, time_ms FROM readings WHERE batch_id IS NULL ORDER BY seq LIMIT ?')
+        .all(max) as { seq: number; time_ms: number }[];
+      const utcDay = (ms: number) => Math.floor(ms / 86_400_000);
+      const cut = unbatched.findIndex((r) => utcDay(r.time_ms) !== utcDay(unbatched[0]!.time_ms));
+      const rows = cut < 0 ? unbatched : unbatched.slice(0, cut);
       const first = rows[0];
       const last = rows[rows.length - 1];
       if (!first || !last) return undefined;

@@ -42,6 +42,34 @@ describe('Spool', () => {
     spool.close();
   });
 
+  it('splits batches at UTC midnight, so every batch holds readings of one UTC date', async () => {
+    // Prepare: readings on both sides of midnight, fewer than one batch holds
+    const spool = new Spool(join(tmp(), 's.db'), 'gw-1');
+    const midnight = Date.UTC(2026, 11, 3);
+    const at = (offsetMs: number, meter = '000300001463'): EdgeReading => ({
+      ...reading(0, meter),
+      timeMs: midnight + offsetMs,
+    });
+    for (const r of [at(-2000), at(-1000), at(-1000, '000000000026'), at(0), at(1000)]) spool.append(r);
+    const uplink = new ScriptedUplink([]);
+    const batches: EdgeReading[][] = [];
+    const recording: Uplink = {
+      send: async (batch) => {
+        batches.push([...batch.readings]);
+        return uplink.send(batch);
+      },
+    };
+    // Act
+    const out = await flushSpool(spool, recording, { gateway: 'gw-1', batchSize: 500, now: () => 0 });
+    // Assess
+    expect(out).toMatchObject({ batches: 2, readings: 5 });
+    expect(batches.map((b) => b.map((r) => r.timeMs - midnight))).toEqual([
+      [-2000, -1000, -1000],
+      [0, 1000],
+    ]);
+    spool.close();
+  });
+
   it('re-sends the same batch with the same id until acknowledged, then deletes it', async () => {
     const spool = new Spool(join(tmp(), 's.db'), 'gw-1');
     for (let i = 1; i <= 5; i++) spool.append(reading(i));
