@@ -328,6 +328,28 @@ describe('parseNativeRates', () => {
     expect(tariff.exports).toBe('net-metering');
   });
 
+  it('reads a schedule written as weekday and weekend rule lists', () => {
+    // Act
+    const tariff = parseNativeRates(
+      {
+        energy: [
+          { name: 'Off-peak', price: 0.1 },
+          { name: 'Peak', price: 0.3 },
+        ],
+        schedule: {
+          weekday: [{ months: [6, 7, 8], hours: '15-20', period: 1 }],
+          weekend: [{ hours: [18], period: 'Peak' }],
+        },
+      },
+      'plan.yaml',
+    );
+    // Assess
+    expect(tariff.energy?.schedule.weekday[7]?.[15]).toBe(1);
+    expect(tariff.energy?.schedule.weekday[0]?.[15]).toBe(0);
+    expect(tariff.energy?.schedule.weekend[0]?.[18]).toBe(1);
+    expect(tariff.energy?.schedule.weekend[7]?.[15]).toBe(0);
+  });
+
   it('wraps an hour range past midnight', () => {
     // Act
     const tariff = parseNativeRates(
@@ -352,6 +374,12 @@ describe('parseNativeRates', () => {
     ['an upTo on the last tier', { energy: [{ tiers: [{ upTo: 5, price: 1 }] }] }, 'p: /energy/0/tiers/0/upTo'],
     ['a fixed charge per week', { fixed: { amount: 1, per: 'week' } }, 'p: /fixed/per'],
     ['a bad currency', { currency: 'dollars' }, 'p: /currency'],
+    [
+      'days inside a weekday rule list',
+      { energy: [{ price: 1 }], schedule: { weekday: [{ period: 0, days: 'all' }] } },
+      'p: /schedule/weekday/0/days',
+    ],
+    ['a rate where the native form says price', { energy: [{ rate: 0.2 }] }, 'p: /energy/0/rate'],
     ['a ratchet without monthly demand', { demand: { ratchet: { percent: 80 } } }, 'p: /demand/ratchet'],
   ])('fails on %s, naming the field', (_what, rates, field) => {
     // Act

@@ -664,10 +664,25 @@ function nativeSchedule(f: Fields, value: unknown, at: string, labels: readonly 
   const weekday = Array.from({ length: 12 }, () => Array.from({ length: 24 }, () => 0));
   const weekend = Array.from({ length: 12 }, () => Array.from({ length: 24 }, () => 0));
   if (value === undefined) return { weekday, weekend };
-  f.array(value, at).forEach((raw, i) => {
-    const rat = `${at}/${i}`;
+  // Two spellings: a list of rules with `days`, or `{ weekday: [rules], weekend: [rules] }`.
+  const rules: { raw: unknown; rat: string; days?: 'weekdays' | 'weekends' }[] = [];
+  if (Array.isArray(value)) {
+    value.forEach((raw, i) => {
+      rules.push({ raw, rat: `${at}/${i}` });
+    });
+  } else {
+    const byDay = f.obj(value, at);
+    f.onlyKeys(byDay, at, ['weekday', 'weekend']);
+    for (const key of ['weekday', 'weekend'] as const) {
+      if (byDay[key] === undefined) continue;
+      f.array(byDay[key], `${at}/${key}`).forEach((raw, i) => {
+        rules.push({ raw, rat: `${at}/${key}/${i}`, days: key === 'weekday' ? 'weekdays' : 'weekends' });
+      });
+    }
+  }
+  for (const { raw, rat, days: fixedDays } of rules) {
     const rule = f.obj(raw, rat);
-    f.onlyKeys(rule, rat, ['period', 'months', 'hours', 'days']);
+    f.onlyKeys(rule, rat, fixedDays ? ['period', 'months', 'hours'] : ['period', 'months', 'hours', 'days']);
     let period: number;
     if (typeof rule.period === 'string') {
       period = labels.indexOf(rule.period);
@@ -679,7 +694,7 @@ function nativeSchedule(f: Fields, value: unknown, at: string, labels: readonly 
         f.fail(`${rat}/period`, `no period ${period}; indices 0-${labels.length - 1}`);
       }
     }
-    const days = rule.days === undefined ? 'all' : f.str(rule.days, `${rat}/days`);
+    const days = fixedDays ?? (rule.days === undefined ? 'all' : f.str(rule.days, `${rat}/days`));
     if (!(DAY_KINDS as readonly string[]).includes(days))
       f.fail(`${rat}/days`, `expected one of ${DAY_KINDS.join(', ')}`);
     const months = nativeMonths(f, rule.months, `${rat}/months`);
@@ -690,7 +705,7 @@ function nativeSchedule(f: Fields, value: unknown, at: string, labels: readonly 
         if (days !== 'weekdays') (weekend[m] as number[])[h] = period;
       }
     }
-  });
+  }
   return { weekday, weekend };
 }
 
