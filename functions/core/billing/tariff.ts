@@ -253,6 +253,8 @@ function urdbStructure(
   kind: 'energy' | 'demand',
 ): { tiers: { max: number; unit: EnergyTierUnit; price: number; sell?: number }[][]; missing: (string | undefined)[] } {
   const periods = f.array(value, pointer);
+  // Period indices are stored one byte per interval.
+  if (periods.length > 255) f.fail(pointer, `at most 255 periods, got ${periods.length}`);
   const allowed = kind === 'energy' ? ['max', 'rate', 'adj', 'sell', 'unit'] : ['max', 'rate', 'adj'];
   const missing: (string | undefined)[] = [];
   const tiers = periods.map((period, p) => {
