@@ -11,8 +11,9 @@ import { type MeterId, toMeterId } from '../core/readings/meter-id';
 import type { BillingFileSource, ReadingsSource } from '../ports/billing-sources';
 
 function why(error: unknown): string {
-  const e = asError(error) as NodeJS.ErrnoException;
-  return e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message;
+  // Read `code` off the value itself: errors from another realm (jest's vm) are not `instanceof Error`.
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : asError(error).message;
 }
 
 /** The billing file on disk; URDB records are read relative to its folder (and cached). */
