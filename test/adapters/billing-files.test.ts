@@ -23,7 +23,7 @@ describe('billing file adapters', () => {
     const file = join(dir, 'reads.parquet');
     writeFileSync(file, encodeRows('realtime', rows));
     // Act
-    const got = await new FileReadingsSource(file).readings(['000300000001', '000300000002', '000300000003'], 0, 0);
+    const got = await new FileReadingsSource(file).readings(['000300000001', '000300000002', '000300000003']);
     // Assess
     expect([...got.keys()]).toEqual(['000300000001', '000300000002']);
     expect(got.get('000300000001')).toEqual([
@@ -40,10 +40,10 @@ describe('billing file adapters', () => {
     writeFileSync(good, 'meter,time,kWh_Tot,Rev_kWh_Tot\r\n300000001,2026-03-01T00:00:00-05:00,10.5,\r\n');
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'meter,time,kWh_Tot\n1,2026-03-01T00:00:00Z,1\n1,2026-03-01 00:15,2\n');
-    await expect(new FileReadingsSource(good).readings(['000300000001'], 0, 0)).resolves.toEqual(
+    await expect(new FileReadingsSource(good).readings(['000300000001'])).resolves.toEqual(
       new Map([['000300000001', [{ timeMs: Date.parse('2026-03-01T05:00:00Z'), kWhTot: 10.5 }]]]),
     );
-    await expect(new FileReadingsSource(bad).readings(['000000000001'], 0, 0)).rejects.toThrow(
+    await expect(new FileReadingsSource(bad).readings(['000000000001'])).rejects.toThrow(
       `${bad}:3: time "2026-03-01 00:15" is not an ISO-8601 time with a zone`,
     );
   });
