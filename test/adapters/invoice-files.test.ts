@@ -34,19 +34,19 @@ describe('writeInvoiceFiles', () => {
 
     // Assess
     expect(files.map((f) => f.slice(dir.length + 1))).toEqual([
-      'elm-street-lofts-2026-04-unit-4b.json',
-      'elm-street-lofts-2026-04-unit-4b.html',
-      'elm-street-lofts-2026-04-unit-5a.json',
-      'elm-street-lofts-2026-04-unit-5a.html',
+      'elm-street-2026-04-unit-4b.json',
+      'elm-street-2026-04-unit-4b.html',
+      'elm-street-2026-04-unit-5a.json',
+      'elm-street-2026-04-unit-5a.html',
       'oak-court-2026-04-unit-4b.json',
       'oak-court-2026-04-unit-4b.html',
-      'invoices-elm-street-lofts-2026-04.csv',
+      'invoices-elm-street-2026-04.csv',
       'invoices-oak-court-2026-04.csv',
     ]);
     expect((await readdir(dir)).sort()).toEqual(files.map((f) => f.slice(dir.length + 1)).sort());
     const json = JSON.parse(await readFile(files[0]!, 'utf8'));
-    expect(json).toMatchObject({ property: 'Elm Street Lofts', tenant: 'unit-4b', total_minor: 21479 });
-    const csv = await readFile(join(dir, 'invoices-elm-street-lofts-2026-04.csv'), 'utf8');
+    expect(json).toMatchObject({ property: 'elm-street', tenant: 'unit-4b', total_minor: 21479 });
+    const csv = await readFile(join(dir, 'invoices-elm-street-2026-04.csv'), 'utf8');
     expect(csv.split('\r\n')).toHaveLength(1 + 2 * invoiceSample.lines.length + 1);
     expect(await readFile(files[1]!, 'utf8')).toContain('id="total">$214.79</td>');
   });
@@ -123,7 +123,7 @@ describe('writeInvoiceFiles', () => {
 
     // Assess
     await expect(act).rejects.toThrow(
-      'invoices: two invoices would both be written as elm-street-lofts-2026-04-unit-4b ("unit-4b" and "Unit 4B" of "Elm Street Lofts")',
+      'invoices: two invoices would both be written as elm-street-2026-04-unit-4b ("unit-4b" and "Unit 4B" of "elm-street")',
     );
     await expect(readdir(dir)).rejects.toThrow(/ENOENT/);
   });

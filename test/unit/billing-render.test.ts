@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Invoice, InvoiceLine } from '../../functions/core/billing/model';
+import { parseBillingFileText } from '../../functions/core/billing/billing-file';
+import { buildPeriodGrid } from '../../functions/core/billing/calendar';
+import { billPropertyMonth, type PricedPlan } from '../../functions/core/billing/invoice';
+import { INTERVAL_MS, type Invoice, type InvoiceLine, type RegisterRead } from '../../functions/core/billing/model';
 import { INVOICE_CSV_COLUMNS, invoiceId, renderInvoicesCsv } from '../../functions/core/billing/render-csv';
 import { formatMoney, minorToDecimal, plainDecimal, slug } from '../../functions/core/billing/render-format';
 import {
@@ -11,6 +14,8 @@ import {
   renderInvoiceHtml,
 } from '../../functions/core/billing/render-html';
 import { invoiceToJson } from '../../functions/core/billing/render-json';
+import { parseUrdbRecord } from '../../functions/core/billing/tariff';
+import { meterUsage } from '../../functions/core/billing/usage';
 import { ValidationError } from '../../functions/core/errors';
 import { invoiceSample, sampleInvoice } from '../fixtures/billing/invoice-sample';
 
@@ -60,14 +65,14 @@ const count = (text: string, needle: string) => text.split(needle).length - 1;
 
 describe('invoiceId', () => {
   it.each<[string, Partial<Invoice>, string]>([
-    ['the sample', {}, 'elm-street-lofts-2026-04-unit-4b'],
-    ['a mid-month move-in', { period: { start: '2026-03-15', end: '2026-03-31' } }, 'elm-street-lofts-2026-03-unit-4b'],
+    ['the sample', {}, 'elm-street-2026-04-unit-4b'],
+    ['a mid-month move-in', { period: { start: '2026-03-15', end: '2026-03-31' } }, 'elm-street-2026-03-unit-4b'],
     [
       'accents and symbols',
       { property: 'Café Überseeallee #7', tenant: 'Wohnung 3/Ost' },
       'cafe-uberseeallee-7-2026-04-wohnung-3-ost',
     ],
-    ['a tenant id of symbols only', { tenant: '★' }, `elm-street-lofts-2026-04-x${slug('★').slice(1)}`],
+    ['a tenant id of symbols only', { tenant: '★' }, `elm-street-2026-04-x${slug('★').slice(1)}`],
   ])('names %s', (_name, over, expected) => {
     // Act
     const id = invoiceId(sampleInvoice(over));
@@ -128,13 +133,14 @@ describe('renderInvoiceHtml', () => {
     expect(DEFAULT_INVOICE_TEMPLATE).toBe(readFileSync(join(ROOT, 'templates', 'invoice.html'), 'utf8'));
   });
 
-  it('uses every block and the main text values in the default template', () => {
-    for (const name of INVOICE_TEXT_PLACEHOLDERS.filter(
-      (n) => n !== 'tax_total' && n !== 'period_start' && n !== 'period_end',
-    )) {
-      expect(DEFAULT_INVOICE_TEMPLATE.replace(/\{\{!--[\s\S]*?--\}\}/, '')).toContain(`{{${name}}}`);
+  it('uses every block and all text values but the spare ones in the default template', () => {
+    // Spare: offered for user templates, not needed on the default page.
+    const spare = new Set(['tax_total', 'period_start', 'period_end', 'property_id']);
+    const body = DEFAULT_INVOICE_TEMPLATE.replace(/\{\{!--[\s\S]*?--\}\}/, '');
+    for (const name of INVOICE_TEXT_PLACEHOLDERS) {
+      expect([name, body.includes(`{{${name}}}`)]).toEqual([name, !spare.has(name)]);
     }
-    for (const name of INVOICE_BLOCK_PLACEHOLDERS) expect(DEFAULT_INVOICE_TEMPLATE).toContain(`{{{${name}}}}`);
+    for (const name of INVOICE_BLOCK_PLACEHOLDERS) expect(body).toContain(`{{{${name}}}}`);
   });
 
   it('renders tenant, property, period, meters, plan, every line, subtotal, taxes and total', () => {
@@ -154,11 +160,13 @@ describe('renderInvoiceHtml', () => {
       '6.80 kW',
       '182.4 kWh</td><td class="num">$0.3124/kWh</td><td class="num amount">$56.98</td>',
       '6.8 kW</td><td class="num">$12.50/kW</td><td class="num amount">$85.00</td>',
-      '1 month</td><td class="num">-$10.00/month</td><td class="num amount">-$10.00</td>',
+      'Move-in courtesy credit<span class="kind">Credit</span></td><td class="num"></td><td class="num"></td><td class="num amount">-$10.00</td>',
+      '8.3333% share</td><td class="num">of $82.56</td><td class="num amount">$6.88</td>',
       'on $197.28</td><td class="num">8.875%</td><td class="num amount">$17.51</td>',
       '<td class="num">$197.28</td>',
       '<td class="num" id="total">$214.79</td>',
-      'Energy · On-peak',
+      '12 Elm Street, Brooklyn, NY 11201',
+      'Energy, off-peak<span class="kind">Energy</span>',
     ]) {
       expect(html).toContain(text);
     }
@@ -176,6 +184,80 @@ describe('renderInvoiceHtml', () => {
     expect(html).toContain('data-date="2026-04-12"');
     expect(html).toContain('<title>Apr 12, 2026: 18.7 kWh (estimated)</title>');
     expect(html).toContain('kWh per day');
+  });
+
+  it.each<[string, Partial<InvoiceLine>, string]>([
+    [
+      'a TOU period the description does not name',
+      { kind: 'energy', description: 'Energy', period: 1 },
+      'Energy · On-peak',
+    ],
+    [
+      'no TOU period the description names',
+      { kind: 'energy', description: 'Energy, On-peak (period 2)', period: 1 },
+      'Energy',
+    ],
+    ['a tier when the invoice is tiered', { kind: 'demand', description: 'Demand', tier: 1 }, 'Demand · tier 2'],
+    ['no tier the description names', { kind: 'demand', description: 'Demand, tier 2', tier: 1 }, 'Demand'],
+    ['a common-area line by its kind', { kind: 'common_area', description: 'Hall' }, 'Common area'],
+  ])('labels a line with %s', (_name, over, label) => {
+    // Act
+    const html = renderInvoiceHtml(sampleInvoice({ lines: [line(over)] }));
+
+    // Assess
+    expect(html).toContain(`<span class="kind">${label}</span>`);
+  });
+
+  it.each<[string, Partial<InvoiceLine>, string, string]>([
+    [
+      'a tax as percent of its base',
+      { kind: 'tax', quantity: 126.56, unit: '%', rate: 6.25, amount: 7.91 },
+      'on $126.56',
+      '6.25%',
+    ],
+    [
+      'a percent fee as percent of its base',
+      { quantity: 127.73, unit: '%', rate: 3, amount: 3.8319 },
+      'on $127.73',
+      '3%',
+    ],
+    [
+      'a common-area share as share of the area total',
+      { kind: 'common_area', quantity: 200 / 3, unit: '%', rate: 50.46, amount: 33.64 },
+      '66.6667% share',
+      'of $50.46',
+    ],
+    ['a percent line that does not add up as raw numbers', { unit: '%', quantity: 2, rate: 5, amount: 9 }, '2', '5%'],
+    [
+      'a flat fee per invoice without quantity and rate',
+      { unit: 'invoice', quantity: 1, rate: 2.5, amount: 2.5 },
+      '',
+      '',
+    ],
+    [
+      'a credit without quantity and rate',
+      { kind: 'credit', unit: 'credit', quantity: 1, rate: -5, amount: -5 },
+      '',
+      '',
+    ],
+    [
+      'a prorated month',
+      { kind: 'fixed', unit: 'month', quantity: 15 / 30, rate: 10, amount: 5 },
+      '0.5 month',
+      '$10.00/month',
+    ],
+    [
+      'a tiny rate to six decimals',
+      { unit: 'kWh', quantity: 1234.5678, rate: 0.0123456, amount: 15.24 },
+      '1,234.568 kWh',
+      '$0.012346/kWh',
+    ],
+  ])('shows quantity and rate of %s', (_name, over, quantity, rate) => {
+    // Act
+    const html = renderInvoiceHtml(sampleInvoice({ lines: [line(over)] }));
+
+    // Assess
+    expect(html).toContain(`</span></td><td class="num">${quantity}</td><td class="num">${rate}</td>`);
   });
 
   it('explains each flag in words with its detail', () => {
@@ -285,7 +367,7 @@ describe('renderInvoiceHtml', () => {
 
   it('fails when the total is not the sum of the lines', () => {
     expect(() => renderInvoiceHtml(sampleInvoice({ totalMinor: 21480 }))).toThrow(
-      /totalMinor: invoice Elm Street Lofts\/unit-4b: total 21480 is not the sum of its lines \(21479\)/,
+      /totalMinor: invoice elm-street\/unit-4b: total 21480 is not the sum of its lines \(21479\)/,
     );
   });
 });
@@ -299,16 +381,16 @@ describe('renderInvoicesCsv', () => {
     const rows = csv.split('\r\n');
     expect(rows[0]).toBe('invoice,property,tenant,period_start,period_end,kind,description,quantity,unit,rate,amount');
     expect(rows[1]).toBe(
-      'elm-street-lofts-2026-04-unit-4b,Elm Street Lofts,unit-4b,2026-04-01,2026-04-30,energy,Energy, on-peak (weekdays 2 pm – 8 pm),182.4,kWh,0.3124,56.98'.replace(
+      'elm-street-2026-04-unit-4b,elm-street,unit-4b,2026-04-01,2026-04-30,energy,Energy, on-peak (weekdays 2 pm – 8 pm),182.4,kWh,0.3124,56.98'.replace(
         'Energy, on-peak (weekdays 2 pm – 8 pm)',
         '"Energy, on-peak (weekdays 2 pm – 8 pm)"',
       ),
     );
     expect(rows[6]).toBe(
-      'elm-street-lofts-2026-04-unit-4b,Elm Street Lofts,unit-4b,2026-04-01,2026-04-30,credit,Move-in courtesy credit,1,month,-10,-10.00',
+      'elm-street-2026-04-unit-4b,elm-street,unit-4b,2026-04-01,2026-04-30,credit,Move-in courtesy credit,1,credit,-10,-10.00',
     );
     expect(rows[7]).toBe(
-      'elm-street-lofts-2026-04-unit-4b,Elm Street Lofts,unit-4b,2026-04-01,2026-04-30,tax,NYC sales tax on electricity,197.28,%,8.875,17.51',
+      'elm-street-2026-04-unit-4b,elm-street,unit-4b,2026-04-01,2026-04-30,tax,NYC sales tax on electricity,197.28,%,8.875,17.51',
     );
     expect(rows).toHaveLength(invoiceSample.lines.length + 2);
     expect(rows[rows.length - 1]).toBe('');
@@ -395,13 +477,15 @@ describe('invoiceToJson', () => {
       'flags',
     ]);
     expect(json).toMatchObject({
-      property: 'Elm Street Lofts',
+      property: 'elm-street',
       tenant: 'unit-4b',
       period: { start: '2026-04-01', end: '2026-04-30' },
       currency: 'USD',
       kwh: 481.1,
       total_minor: 21479,
-      invoice: 'elm-street-lofts-2026-04-unit-4b',
+      invoice: 'elm-street-2026-04-unit-4b',
+      property_name: 'Elm Street Lofts',
+      property_address: '12 Elm Street, Brooklyn, NY 11201',
       tenant_name: 'Ana María Ortega',
       timezone: 'America/New_York',
       peak_kw: 6.8,
@@ -459,5 +543,82 @@ describe('invoiceToJson', () => {
     expect(JSON.stringify(invoiceToJson(structuredClone(invoiceSample)))).toBe(
       JSON.stringify(invoiceToJson(invoiceSample)),
     );
+  });
+});
+
+describe('rendering an invoice assembled by the engine', () => {
+  /** One property month through billPropertyMonth: energy, fixed, common area, fees, credit, tax. */
+  function engineInvoice(): Invoice {
+    const flat = Array.from({ length: 12 }, () => Array(24).fill(0) as number[]);
+    const tariff = parseUrdbRecord(
+      {
+        name: 'Flat',
+        energyratestructure: [[{ rate: 0.2, unit: 'kWh' }]],
+        energyweekdayschedule: flat,
+        energyweekendschedule: flat,
+        fixedchargefirstmeter: 10,
+        fixedchargeunits: '$/month',
+      },
+      'flat.json',
+    );
+    const billing = parseBillingFileText(
+      `
+version: 1
+currency: USD
+properties:
+  - id: elm
+    name: "Elm <Street>"
+    timezone: UTC
+    taxes: [{ name: Sales tax, percent: 6.25 }]
+    fees: [{ name: Admin fee, amount: 2.5 }, { name: Service, percent: 3 }]
+    plans: [{ id: flat, versions: [{ from: 2026-01-01, urdb: flat.json }] }]
+    tenants:
+      - { id: a, name: "<script>x</script>", meters: ["1"], plan: flat, area: 1, credits: [{ month: 2026-04, description: Goodwill, amount: 5 }] }
+      - { id: b, meters: ["2"], plan: flat, area: 2 }
+    commonAreas:
+      - { id: hall, meters: ["9"], split: { by: area } }
+`,
+      'billing.yaml',
+    );
+    const property = billing.properties[0]!;
+    const grid = buildPeriodGrid('UTC', '2026-04-01', '2026-04-30');
+    const reads = (kW: number): RegisterRead[] => {
+      const out: RegisterRead[] = [];
+      for (let t = Date.UTC(2026, 2, 31), r = 0; t <= Date.UTC(2026, 4, 2); t += INTERVAL_MS, r += kW / 4)
+        out.push({ timeMs: t, kWhTot: r });
+      return out;
+    };
+    const meters = new Map(
+      [
+        ['000000000001', 1],
+        ['000000000002', 2],
+        ['000000000009', 0.5],
+      ].map(([m, kW]) => [m as string, meterUsage(grid, { meter: m as string, reads: reads(kW as number) })]),
+    );
+    const plans = new Map<string, PricedPlan>([['flat', { tariff, version: property.plans[0]!.versions[0]! }]]);
+    return billPropertyMonth({ billing, property, month: '2026-04', grid, plans, meters }).invoices[0]!;
+  }
+
+  it('shows every line, the total and the escaped names in HTML, CSV and JSON', () => {
+    // Prepare
+    const invoice = engineInvoice();
+
+    // Act
+    const html = renderInvoiceHtml(invoice);
+    const csv = parseCsv(renderInvoicesCsv([invoice]));
+    const json = invoiceToJson(invoice);
+
+    // Assess
+    expect(invoice.lines.map((l) => l.kind)).toEqual(['energy', 'fixed', 'common_area', 'fee', 'fee', 'credit', 'tax']);
+    for (const l of invoice.lines)
+      expect(html).toContain(`<td class="num amount">${formatMoney(l.amountMinor, 'USD')}</td>`);
+    expect(html).toContain(`id="total">${formatMoney(invoice.totalMinor, 'USD')}</td>`);
+    expect(html).toContain('<h1>Elm &lt;Street&gt;</h1>');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('% share</td><td class="num">of $');
+    const csvCents = csv.slice(1).map((row) => Math.round(Number(row[10]) * 100));
+    expect(csvCents.reduce((a, b) => a + b, 0)).toBe(invoice.totalMinor);
+    expect(json.total_minor).toBe(invoice.totalMinor);
+    expect(json.property_name).toBe('Elm <Street>');
   });
 });

@@ -21,7 +21,8 @@ export const DEFAULT_INVOICE_TEMPLATE = `<!doctype html>
   Text values:
     title            "Invoice <invoice_id>"
     invoice_id       deterministic id, e.g. elm-street-2026-04-unit-a
-    property         property name
+    property         property name (its id when the billing file gives no name)
+    property_id, property_address   id and postal address (empty when not given)
     tenant_id        tenant id;  tenant_name  tenant name (the id when there is no name)
     period_start, period_end   first and last billed local date, e.g. Apr 1, 2026
     period           the two as a range;  period_month  e.g. April 2026;  days  days billed
@@ -63,7 +64,9 @@ export const DEFAULT_INVOICE_TEMPLATE = `<!doctype html>
   .nowrap { white-space: nowrap; }
   header.top { display: flex; justify-content: space-between; align-items: flex-start; border-bottom: 3px solid var(--brand); padding-bottom: 14px; }
   header.top .brand h1 { font-size: 22px; color: var(--brand); }
-  header.top .brand p { margin: 2px 0 0; color: var(--muted); font-size: 12px; letter-spacing: .04em; text-transform: uppercase; }
+  header.top .brand p { margin: 2px 0 0; color: var(--muted); }
+  header.top .brand p:empty { display: none; }
+  header.top .brand .kind { font-size: 12px; letter-spacing: .04em; text-transform: uppercase; }
   header.top .doc { text-align: right; }
   header.top .doc h2 { font-size: 18px; letter-spacing: .02em; }
   header.top .doc dl { margin: 6px 0 0; display: grid; grid-template-columns: auto auto; gap: 1px 12px; font-size: 12px; }
@@ -139,7 +142,8 @@ export const DEFAULT_INVOICE_TEMPLATE = `<!doctype html>
   <header class="top">
     <div class="brand">
       <h1>{{property}}</h1>
-      <p>Electricity sub-metering statement</p>
+      <p class="address">{{property_address}}</p>
+      <p class="kind">Electricity sub-metering statement</p>
     </div>
     <div class="doc">
       <h2>Invoice</h2>

@@ -247,6 +247,8 @@ export function billPropertyMonth(input: PropertyMonthInput): PropertyMonthResul
     const labels = t.plan.tariff.energy?.periods;
     return {
       property: property.id,
+      ...(property.name !== undefined ? { propertyName: property.name } : {}),
+      ...(property.address !== undefined ? { propertyAddress: property.address } : {}),
       tenant: t.tenant.id,
       ...(t.tenant.name !== undefined ? { tenantName: t.tenant.name } : {}),
       period: { start: grid.dates[t.occupied.firstDay]!, end: grid.dates[t.occupied.lastDay]! },
@@ -278,6 +280,8 @@ export interface PriorPeaksInput {
   readonly tenant: TenantConfig;
   readonly tariff: Tariff;
   readonly reads: ReadonlyMap<MeterId, readonly RegisterRead[]>;
+  /** Grids of earlier months by `YYYY-MM`, shared by the tenants of a property (filled as needed). */
+  readonly grids?: Map<string, PeriodGrid>;
 }
 
 function previousMonth(month: string, back: number): string {
@@ -298,8 +302,13 @@ export function priorPeaksKw(input: PriorPeaksInput): number[] | undefined {
   if (!input.tariff.ratchet) return undefined;
   const out: number[] = new Array(12);
   for (let j = 1; j <= 12; j++) {
-    const { firstDate, lastDate } = monthDates(previousMonth(input.month, j));
-    const grid = buildPeriodGrid(input.timezone, firstDate, lastDate);
+    const month = previousMonth(input.month, j);
+    let grid = input.grids?.get(month);
+    if (!grid) {
+      const { firstDate, lastDate } = monthDates(month);
+      grid = buildPeriodGrid(input.timezone, firstDate, lastDate);
+      input.grids?.set(month, grid);
+    }
     const occupied = occupiedDays(grid, input.tenant.moveIn, input.tenant.moveOut);
     if (!occupied) {
       out[j - 1] = 0;

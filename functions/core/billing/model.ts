@@ -139,6 +139,9 @@ export interface RatedMonth {
 /** A finished invoice: what `--json`, the HTML page and the CSV export are made from. */
 export interface Invoice {
   readonly property: string;
+  /** The property's display name and postal address from the billing file, when given. */
+  readonly propertyName?: string;
+  readonly propertyAddress?: string;
   readonly tenant: string;
   readonly tenantName?: string;
   /** Local dates, inclusive: the month, or the occupied part of it. */

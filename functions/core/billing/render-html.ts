@@ -28,6 +28,8 @@ export const INVOICE_TEXT_PLACEHOLDERS = [
   'title',
   'invoice_id',
   'property',
+  'property_id',
+  'property_address',
   'tenant_id',
   'tenant_name',
   'period_start',
@@ -172,7 +174,9 @@ export function invoiceTemplateValues(invoice: Invoice): InvoiceTemplateValues {
     text: {
       title: `Invoice ${id}`,
       invoice_id: id,
-      property: invoice.property,
+      property: invoice.propertyName?.trim() || invoice.property,
+      property_id: invoice.property,
+      property_address: invoice.propertyAddress ?? '',
       tenant_id: invoice.tenant,
       tenant_name: invoice.tenantName?.trim() || invoice.tenant,
       period_start: formatDate(period.start),
@@ -219,33 +223,41 @@ function lineRow(line: InvoiceLine, invoice: Invoice, tiered: boolean): string {
   const { currency } = invoice;
   const kind = [KIND_LABELS[line.kind] ?? line.kind];
   if (line.kind === 'energy' && line.period !== undefined) {
-    const label = invoice.kWhByPeriod.find((p) => p.period === line.period)?.label;
-    kind.push(label ?? `period ${line.period + 1}`);
+    const label = invoice.kWhByPeriod.find((p) => p.period === line.period)?.label ?? `period ${line.period + 1}`;
+    if (!line.description.toLowerCase().includes(label.toLowerCase())) kind.push(label);
   }
-  if (tiered && line.tier !== undefined) kind.push(`tier ${line.tier + 1}`);
+  if (tiered && line.tier !== undefined && !/\btier\b/i.test(line.description)) kind.push(`tier ${line.tier + 1}`);
 
-  let quantity: string;
-  let rate: string;
-  // A percentage line whose quantity is its base (quantity × rate % = amount) reads "8.875% on $190.40".
-  const percentOfBase =
-    line.unit === '%' &&
-    Math.abs((line.quantity * line.rate) / 100 - line.amount) < 0.005 + Math.abs(line.amount) * 1e-9;
-  if (percentOfBase) {
-    quantity = `on ${formatRate(line.quantity, currency)}`;
-    rate = `${formatNumber(line.rate, 4)}%`;
-  } else if (line.unit === '%') {
-    quantity = formatNumber(line.quantity, 3);
-    rate = `${formatNumber(line.rate, 4)}%`;
-  } else {
-    quantity = `${formatNumber(line.quantity, 3)} ${line.unit}`;
-    rate = `${formatRate(line.rate, currency)}/${line.unit}`;
-  }
+  const [quantity, rate] = quantityAndRate(line, currency);
   const cls = `line ${line.kind}${line.amountMinor < 0 ? ' negative' : ''}`;
   return (
     `<tr class="${escapeHtml(cls)}"><td>${escapeHtml(line.description)}<span class="kind">${escapeHtml(kind.join(' · '))}</span></td>` +
     `<td class="num">${escapeHtml(quantity)}</td><td class="num">${escapeHtml(rate)}</td>` +
     `<td class="num amount">${escapeHtml(formatMoney(line.amountMinor, currency))}</td></tr>`
   );
+}
+
+/** Units of flat, once-per-invoice items: their quantity (1) and rate (= amount) say nothing. */
+const FLAT_UNITS: ReadonlySet<string> = new Set(['invoice', 'credit']);
+
+/**
+ * The quantity and rate cells of a line. Percentage lines come in two orientations from the engine:
+ * taxes and percent fees carry the base as quantity and the percent as rate ("on $197.28", "8.875%");
+ * a common-area share carries the percent as quantity and the area's total as rate ("8.3333% share",
+ * "of $82.56"). Either is used only when quantity × rate / 100 is the amount; otherwise the raw numbers show.
+ */
+function quantityAndRate(line: InvoiceLine, currency: string): [string, string] {
+  if (FLAT_UNITS.has(line.unit) && line.quantity === 1) return ['', ''];
+  if (line.unit === '%') {
+    const consistent =
+      Math.abs((line.quantity * line.rate) / 100 - line.amount) <= 0.005 + Math.abs(line.amount) * 1e-9;
+    if (consistent && line.kind === 'common_area') {
+      return [`${formatNumber(line.quantity, 4)}% share`, `of ${formatRate(line.rate, currency)}`];
+    }
+    if (consistent) return [`on ${formatRate(line.quantity, currency)}`, `${formatNumber(line.rate, 4)}%`];
+    return [formatNumber(line.quantity, 3), `${formatNumber(line.rate, 4)}%`];
+  }
+  return [`${formatNumber(line.quantity, 3)} ${line.unit}`, `${formatRate(line.rate, currency)}/${line.unit}`];
 }
 
 function periodRows(invoice: Invoice): string {

@@ -40,6 +40,8 @@ export interface InvoiceJson {
   readonly flags: readonly BillingFlagJson[];
   /** Deterministic invoice id, as in the file names and the CSV. */
   readonly invoice: string;
+  readonly property_name?: string;
+  readonly property_address?: string;
   readonly tenant_name?: string;
   readonly timezone: string;
   readonly peak_kw: number;
@@ -90,6 +92,8 @@ export function invoiceToJson(invoice: Invoice): InvoiceJson {
     lines: invoice.lines.map(lineToJson),
     flags: invoice.flags.map(flagToJson),
     invoice: invoiceId(invoice),
+    ...(invoice.propertyName !== undefined ? { property_name: invoice.propertyName } : {}),
+    ...(invoice.propertyAddress !== undefined ? { property_address: invoice.propertyAddress } : {}),
     ...(invoice.tenantName !== undefined ? { tenant_name: invoice.tenantName } : {}),
     timezone: invoice.timezone,
     peak_kw: cleanNumber(invoice.peakKw),
