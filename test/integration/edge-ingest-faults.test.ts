@@ -165,6 +165,7 @@ describe('edge ingest under object-store faults (s3rver behind a fault proxy, Dy
   }, 30_000);
 
   it('makes a 3-hour batch visible all at once: a failed object write answers 5xx with none of it in the lake', async () => {
+    const statuses: number[] = [];
     for (const [k, daysAgo] of [
       [0, 5],
       [1, 6],
@@ -179,6 +180,7 @@ describe('edge ingest under object-store faults (s3rver behind a fault proxy, Dy
       const fault = proxy.rule({ match: `/date=${isoDate(base)}/`, after: k, fail: true });
       // Act
       const answer = await post(batch);
+      statuses.push(answer.status);
       fault();
       const rows = await visible(isoDate(base));
       const resent = await post(batch);
@@ -191,6 +193,7 @@ describe('edge ingest under object-store faults (s3rver behind a fault proxy, Dy
       expect(resent.status).toBe(200);
       expect(await visible(isoDate(base))).toEqual(expected(batch.readings));
     }
+    expect(statuses[0]).toBeGreaterThanOrEqual(500); // the failure path was taken
   }, 60_000);
 
   it('fails with 400 on a batch whose readings span two UTC dates, naming both, and writes nothing', async () => {
