@@ -7,7 +7,7 @@ import {
 } from '../core/billing/billing-file';
 import { buildPeriodGrid, monthDates } from '../core/billing/calendar';
 import { billPropertyMonth, type PricedPlan, type PropertyMonthResult, priorPeaksKw } from '../core/billing/invoice';
-import type { Invoice } from '../core/billing/model';
+import type { Invoice, PeriodGrid } from '../core/billing/model';
 import type { ReadingsByMeter } from '../core/billing/readings-csv';
 import { parseNativeRates, parseUrdbRecord, type Tariff } from '../core/billing/tariff';
 import { type MeterUsage, meterUsage, SOURCE_GAP, SOURCE_MEASURED } from '../core/billing/usage';
@@ -154,10 +154,18 @@ async function billProperty(
   }
 
   const priorPeaks = new Map<string, readonly number[]>();
+  const grids = new Map<string, PeriodGrid>();
   for (const t of property.tenants) {
     const plan = plans.get(t.plan);
     if (!plan?.tariff.ratchet || !t.meters.every((m) => meters.has(m))) continue;
-    const peaks = priorPeaksKw({ timezone: property.timezone, month, tenant: t, tariff: plan.tariff, reads: readings });
+    const peaks = priorPeaksKw({
+      timezone: property.timezone,
+      month,
+      tenant: t,
+      tariff: plan.tariff,
+      reads: readings,
+      grids,
+    });
     if (peaks) priorPeaks.set(t.id, peaks);
   }
 

@@ -95,6 +95,34 @@ describe('bill month (use-case)', () => {
     );
   });
 
+  it('passes ratchet history computed from readings that cover earlier months', async () => {
+    // Prepare: 80 % ratchet over the 3 previous months; 4 kW in January-March, 1 kW in April
+    const ratchet = {
+      ...RECORD,
+      flatdemandstructure: [[{ rate: 10 }]],
+      flatdemandmonths: Array(12).fill(0),
+      demandratchetpercentage: Array(12).fill(0.8),
+      lookbackrange: 3,
+    };
+    const history = steady(4, '2025-12-31T00:00:00Z', '2026-04-01T05:00:00Z');
+    const last = history[history.length - 1]!;
+    const april = month
+      .filter((r) => r.timeMs > last.timeMs)
+      .map((r) => ({ timeMs: r.timeMs, kWhTot: last.kWhTot + (r.timeMs - last.timeMs) / 3_600_000 }));
+    const withRatchet = (reads: RegisterRead[]) => {
+      const s = sources({ '000000000001': reads });
+      return makeBillMonth({ ...s, billing: { ...s.billing, urdbRecord: async () => ratchet } });
+    };
+    // Act
+    const covered = await withRatchet([...history, ...april])({ month: '2026-04', property: 'good' });
+    const uncovered = await withRatchet(april)({ month: '2026-04', property: 'good' });
+    // Assess: billing demand 0.8 × 4 kW = 3.2 kW at $10
+    const demand = (r: typeof covered) => r.invoices[0]!.lines.filter((l) => l.kind === 'demand');
+    expect(demand(covered).reduce((s, l) => s + l.amountMinor, 0)).toBe(3200);
+    expect(covered.invoices[0]!.flags.map((f) => f.code)).not.toContain('RATCHET_HISTORY_MISSING');
+    expect(uncovered.invoices[0]!.flags.map((f) => f.code)).toContain('RATCHET_HISTORY_MISSING');
+  });
+
   it('fails on an unknown --property, naming the properties', async () => {
     await expect(makeBillMonth(sources({}))({ month: '2026-04', property: 'nope' })).rejects.toThrow(
       '--property: no property "nope" in billing.yaml; properties: good, late-plan, no-reads',
