@@ -148,7 +148,11 @@ export const edgeStage: DemoStage = {
     for (const key of keys) rows.push(...decodeRows((await store.get(key))!));
     const edgeRows = rows.filter((r) => r.source === 'edge');
     const thisRun = edgeRows.filter((r) => Number(r.time) >= started2);
-    const latest = edgeRows.filter((r) => r.meter === BUS_METERS[0].address).at(-1);
+    // Batch objects are named by a hash, not by time: pick the newest read by its time.
+    const latest = edgeRows
+      .filter((r) => r.meter === BUS_METERS[0].address)
+      .sort((a, b) => Number(a.time) - Number(b.time))
+      .at(-1);
 
     if (ctx.serve) {
       // Keep polling the bus while the stack is served.
