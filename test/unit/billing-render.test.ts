@@ -166,7 +166,7 @@ describe('renderInvoiceHtml', () => {
       '<td class="num">$197.28</td>',
       '<td class="num" id="total">$214.79</td>',
       '12 Elm Street, Brooklyn, NY 11201',
-      'Energy, off-peak<span class="kind">Energy</span>',
+      '<td>Energy, off-peak</td><td class="num">298.7 kWh</td>',
     ]) {
       expect(html).toContain(text);
     }
@@ -186,26 +186,26 @@ describe('renderInvoiceHtml', () => {
     expect(html).toContain('kWh per day');
   });
 
-  it.each<[string, Partial<InvoiceLine>, string]>([
+  // The label under a description says only what the description does not (undefined: no label).
+  it.each<[string, Partial<InvoiceLine>, string | undefined]>([
+    ['its kind', { kind: 'common_area', description: 'Hallway lights' }, 'Common area'],
+    ['its TOU period', { kind: 'energy', description: 'Energy', period: 1 }, 'On-peak'],
+    ['kind and TOU period', { kind: 'energy', description: 'Usage', period: 0 }, 'Energy · Off-peak'],
     [
-      'a TOU period the description does not name',
-      { kind: 'energy', description: 'Energy', period: 1 },
-      'Energy · On-peak',
-    ],
-    [
-      'no TOU period the description names',
+      'nothing the description says',
       { kind: 'energy', description: 'Energy, On-peak (period 2)', period: 1 },
-      'Energy',
+      undefined,
     ],
-    ['a tier when the invoice is tiered', { kind: 'demand', description: 'Demand', tier: 1 }, 'Demand · tier 2'],
-    ['no tier the description names', { kind: 'demand', description: 'Demand, tier 2', tier: 1 }, 'Demand'],
-    ['a common-area line by its kind', { kind: 'common_area', description: 'Hall' }, 'Common area'],
+    ['its tier on a tiered invoice', { kind: 'demand', description: 'Demand', tier: 1 }, 'tier 2'],
+    ['no tier the description names', { kind: 'demand', description: 'Demand, tier 2', tier: 1 }, undefined],
   ])('labels a line with %s', (_name, over, label) => {
     // Act
     const html = renderInvoiceHtml(sampleInvoice({ lines: [line(over)] }));
 
     // Assess
-    expect(html).toContain(`<span class="kind">${label}</span>`);
+    const row = /<tr class="line [^"]*">.*?<\/tr>/.exec(html)?.[0] ?? '';
+    if (label === undefined) expect(row).not.toContain('<span class="kind">');
+    else expect(row).toContain(`<span class="kind">${label}</span>`);
   });
 
   it.each<[string, Partial<InvoiceLine>, string, string]>([
@@ -257,7 +257,7 @@ describe('renderInvoiceHtml', () => {
     const html = renderInvoiceHtml(sampleInvoice({ lines: [line(over)] }));
 
     // Assess
-    expect(html).toContain(`</span></td><td class="num">${quantity}</td><td class="num">${rate}</td>`);
+    expect(html).toContain(`</td><td class="num">${quantity}</td><td class="num">${rate}</td><td class="num amount">`);
   });
 
   it('explains each flag in words with its detail', () => {
@@ -266,7 +266,8 @@ describe('renderInvoiceHtml', () => {
 
     // Assess
     expect(html).toContain('<li class="flag" data-code="ESTIMATED_USAGE"><b>Estimated usage</b>');
-    expect(html).toContain('Meter 000350000901 · Dates: Apr 12 – Apr 13');
+    expect(html).toContain('meter 000350000901 was offline · Dates: Apr 12 – Apr 13');
+    expect(html).toContain('counted as 0 kWh · Meter 000350000900 · Dates: Apr 21');
     expect(html).toContain('<b>Meter reading went backwards</b>');
     expect(renderInvoiceHtml(sampleInvoice({ flags: [] }))).toContain('<b>Nothing to note</b>');
   });

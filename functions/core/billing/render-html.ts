@@ -221,17 +221,21 @@ const KIND_LABELS: Record<LineKind, string> = {
 
 function lineRow(line: InvoiceLine, invoice: Invoice, tiered: boolean): string {
   const { currency } = invoice;
-  const kind = [KIND_LABELS[line.kind] ?? line.kind];
+  // A small label under the description with what it does not already say: kind, TOU period, tier.
+  const said = line.description.toLowerCase();
+  const kind = KIND_LABELS[line.kind] ?? line.kind;
+  const label: string[] = said.startsWith(kind.toLowerCase()) ? [] : [kind];
   if (line.kind === 'energy' && line.period !== undefined) {
-    const label = invoice.kWhByPeriod.find((p) => p.period === line.period)?.label ?? `period ${line.period + 1}`;
-    if (!line.description.toLowerCase().includes(label.toLowerCase())) kind.push(label);
+    const name = invoice.kWhByPeriod.find((p) => p.period === line.period)?.label ?? `period ${line.period + 1}`;
+    if (!said.includes(name.toLowerCase())) label.push(name);
   }
-  if (tiered && line.tier !== undefined && !/\btier\b/i.test(line.description)) kind.push(`tier ${line.tier + 1}`);
+  if (tiered && line.tier !== undefined && !/\btier\b/.test(said)) label.push(`tier ${line.tier + 1}`);
+  const labelHtml = label.length > 0 ? `<span class="kind">${escapeHtml(label.join(' · '))}</span>` : '';
 
   const [quantity, rate] = quantityAndRate(line, currency);
   const cls = `line ${line.kind}${line.amountMinor < 0 ? ' negative' : ''}`;
   return (
-    `<tr class="${escapeHtml(cls)}"><td>${escapeHtml(line.description)}<span class="kind">${escapeHtml(kind.join(' · '))}</span></td>` +
+    `<tr class="${escapeHtml(cls)}"><td>${escapeHtml(line.description)}${labelHtml}</td>` +
     `<td class="num">${escapeHtml(quantity)}</td><td class="num">${escapeHtml(rate)}</td>` +
     `<td class="num amount">${escapeHtml(formatMoney(line.amountMinor, currency))}</td></tr>`
   );
@@ -306,7 +310,7 @@ function flagsHtml(flags: readonly BillingFlag[]): string {
   const items = flags.map((f) => {
     const { title, meaning } = explainFlag(f);
     const detail = [f.message];
-    if (f.meter) detail.push(`Meter ${f.meter}`);
+    if (f.meter && !f.message.includes(f.meter)) detail.push(`Meter ${f.meter}`);
     if (f.dates && f.dates.length > 0) detail.push(`Dates: ${dateRuns(f.dates)}`);
     return (
       `<li class="flag" data-code="${escapeHtml(f.code)}"><b>${escapeHtml(title)}</b><p>${escapeHtml(meaning)}</p>` +
