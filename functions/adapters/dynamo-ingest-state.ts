@@ -3,13 +3,14 @@ import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { forEachLimit } from '../core/for-each-limit';
 import type { MeterId } from '../core/readings/meter-id';
-import type { CursorDataset, GapRecord, IngestState, RunRecord } from '../ports/ingest-state';
+import type { CursorDataset, GapRecord, IngestState, LeaseInfo, RunRecord } from '../ports/ingest-state';
 
 /**
  * {@link IngestState} in the shared single-table state table (pk/sk, see dynamo-state-table.ts):
@@ -99,6 +100,30 @@ export class DynamoIngestState implements IngestState {
     );
   }
 
+  async failStaleRun(run: RunRecord, reason: string, nowMs: number): Promise<boolean> {
+    try {
+      await this.ddb.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { pk: { S: `RUN#${run.alias}` }, sk: { S: `${new Date(run.startedAtMs).toISOString()}#${run.runId}` } },
+          UpdateExpression: 'SET #s = :failed, finishedAtMs = :t, summary = :summary',
+          ConditionExpression: '#s = :running',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':failed': { S: 'failed' },
+            ':running': { S: 'running' },
+            ':t': { N: String(nowMs) },
+            ':summary': { S: JSON.stringify({ ...(run.summary ?? {}), error: reason.slice(0, 500) }) },
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   async listRuns(alias: string, limit = 20): Promise<RunRecord[]> {
     const res = await this.ddb.send(
       new QueryCommand({
@@ -185,6 +210,19 @@ export class DynamoIngestState implements IngestState {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  async getLock(name: string): Promise<LeaseInfo | undefined> {
+    const res = await this.ddb.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: { pk: { S: `LOCK#${name}` }, sk: { S: 'LOCK' } },
+        ConsistentRead: true,
+      }),
+    );
+    const item = res.Item;
+    if (!item?.owner?.S) return undefined;
+    return { name, owner: item.owner.S, leaseUntilMs: Number(item.leaseUntil?.N ?? 0) };
   }
 
   async releaseLock(name: string, owner: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { billingStage } from './billing-stage';
 import { cloudStage } from './cloud-stage';
 import type { DemoStage } from './demo-context';
 import { edgeStage } from './edge-stage';
@@ -6,6 +7,6 @@ import { triggersStage } from './triggers-stage';
 
 /**
  * `npm start` runs these in order. Each capability adds its stage here (one line), in data-flow
- * order: local stack → EKM cloud → lake → triggers → edge.
+ * order: local stack → EKM cloud → lake → triggers → edge → billing.
  */
-export const demoStages: DemoStage[] = [cloudStage, lakeStage, triggersStage, edgeStage];
+export const demoStages: DemoStage[] = [cloudStage, lakeStage, triggersStage, edgeStage, billingStage];

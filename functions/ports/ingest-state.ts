@@ -32,6 +32,14 @@ export interface GapRecord {
   readonly runId: string;
 }
 
+/** A lease lock as stored: who holds it (a run id) and until when. */
+export interface LeaseInfo {
+  readonly name: string;
+  readonly owner: string;
+  /** UTC ms; the lease is free once this has passed. */
+  readonly leaseUntilMs: number;
+}
+
 export interface IngestState {
   /** Cursor (newest read time durably in the lake, UTC ms) per meter; meters never ingested are absent. */
   getCursors(dataset: CursorDataset, alias: string, meters: readonly MeterId[]): Promise<Map<MeterId, number>>;
@@ -46,10 +54,20 @@ export interface IngestState {
     runId: string,
   ): Promise<void>;
   putRun(run: RunRecord): Promise<void>;
+  /**
+   * Mark a run that is still `running` as failed (its holder died: its lease lapsed or an operator
+   * released it). Conditional: a run that finished meanwhile is left alone. True when marked.
+   */
+  failStaleRun(run: RunRecord, reason: string, nowMs: number): Promise<boolean>;
   listRuns(alias: string, limit?: number): Promise<RunRecord[]>;
   recordGap(gap: GapRecord): Promise<void>;
   listGaps(alias: string): Promise<GapRecord[]>;
-  /** Take a lease lock; false when someone else holds an unexpired lease. */
+  /**
+   * Take a lease lock; false when someone else holds an unexpired lease. The holder renews it by
+   * calling this again with the same owner before it runs out.
+   */
   acquireLock(name: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean>;
+  /** The lease as stored (expired or not), or undefined when none is. */
+  getLock(name: string): Promise<LeaseInfo | undefined>;
   releaseLock(name: string, owner: string): Promise<void>;
 }

@@ -5,7 +5,7 @@
  * today that still has hourly objects). Output: the days compacted, objects merged and written.
  *
  * 1. Per origin, take the leases of its writers (realtime ingest, edge ingest): all of them
- *    read-modify-write the same objects.
+ *    read-modify-write the same objects. They are renewed while compaction works (run-lease.ts).
  * 2. List `dataset=realtime/date=*\/origin=...`; group hourly objects by (date, shard).
  * 3. Per group: read the day object (if any), every hourly object and every edge batch object
  *    (`b-*.parquet`, shard 0), merge (one row per meter + time + source; for a read held twice the
@@ -15,13 +15,13 @@
  *    again and deletes then.
  */
 import { randomUUID } from 'node:crypto';
-import { EkmPipelineError } from '../core/errors';
 import { decodeRows, encodeRows } from '../core/parquet/encode';
 import { normalizePrefix, objectKey, parseObjectKey, utcDate } from '../core/parquet/object-keys';
 import { type LakeRow, mergeRows } from '../core/parquet/rows';
 import type { Clock } from '../ports/clock';
 import type { IngestState } from '../ports/ingest-state';
 import type { ObjectStore } from '../ports/object-store';
+import { type RunLease, RUN_LEASE_TTL_MS, takeRunLease } from './run-lease';
 import { lakeObjectOrder, PARQUET_CONTENT_TYPE } from './write-readings';
 
 export interface CompactLakeDeps {
@@ -54,7 +54,7 @@ export function writerLeases(origin: string): string[] {
 
 export function makeCompactLake(deps: CompactLakeDeps) {
   const prefix = normalizePrefix(deps.prefix);
-  const lockTtlMs = deps.lockTtlMs ?? 15 * 60_000;
+  const lockTtlMs = deps.lockTtlMs ?? RUN_LEASE_TTL_MS;
   const newRunId = deps.newRunId ?? randomUUID;
 
   return async function compactLake(input: CompactLakeInput = {}): Promise<CompactLakeResult> {
@@ -65,17 +65,31 @@ export function makeCompactLake(deps: CompactLakeDeps) {
     const days: CompactLakeResult['days'] = [];
     for (const origin of origins) {
       const runId = newRunId();
-      const held: string[] = [];
+      // Short leases renewed while compaction works (run-lease.ts); a dead ingest's lapsed lease is
+      // taken over and its run marked failed.
+      const held: RunLease[] = [];
       for (const lock of writerLeases(origin)) {
-        if (!(await deps.state.acquireLock(lock, runId, lockTtlMs, deps.clock.now()))) {
-          for (const h of held) await deps.state.releaseLock(h, runId).catch(() => undefined);
-          throw new EkmPipelineError(
-            'INGEST_LOCKED',
-            `an ingest of "${origin}" is running; compact again after it finishes`,
+        try {
+          held.push(
+            await takeRunLease({
+              state: deps.state,
+              clock: deps.clock,
+              name: lock,
+              owner: runId,
+              ttlMs: lockTtlMs,
+              what: `an ingest of "${origin}" (lease ${lock})`,
+              alias: origin,
+              ...(lock.startsWith('ingest-realtime#') ? { staleRuns: { job: 'ingest-realtime', alias: origin } } : {}),
+            }),
           );
+        } catch (error) {
+          for (const h of held) await h.release();
+          throw error;
         }
-        held.push(lock);
       }
+      const assertHeld = () => {
+        for (const h of held) h.assertHeld();
+      };
       try {
         const groups = new Map<string, { date: string; shard: number; hours: string[]; day?: string }>();
         for (const { key, ref } of refs) {
@@ -103,6 +117,7 @@ export function makeCompactLake(deps: CompactLakeDeps) {
             window: { kind: 'day' },
             shard: group.shard,
           });
+          assertHeld();
           await deps.objectStore.put(dayKey, encodeRows('realtime', rows), PARQUET_CONTENT_TYPE);
           await deps.objectStore.delete(group.hours);
           days.push({
@@ -115,7 +130,7 @@ export function makeCompactLake(deps: CompactLakeDeps) {
           });
         }
       } finally {
-        for (const h of held) await deps.state.releaseLock(h, runId).catch(() => undefined);
+        for (const h of held) await h.release();
       }
     }
     return { days };

@@ -5,7 +5,8 @@
  * Account API discovers the key's meters). Output: counts, object keys, gaps found and healed.
  *
  * 1. Take the `ingest-realtime#{alias}` lease (the lake writer merges read-modify-write, so one
- *    writer per origin at a time; compaction takes the same lease).
+ *    writer per origin at a time; compaction takes the same lease). The lease is short and renewed
+ *    while the run works (run-lease.ts); runs left `running` by a dead holder are marked failed.
  * 2. Discover meters; split them by shard (the object key's meter shard) and then into chunks.
  * 3. Per chunk: read cursors; ask the Realtime API for up to 1000 reads per meter newer than
  *    (oldest cursor − overlap). The overlap re-asks a few minutes so reads that arrive late or out
@@ -38,6 +39,7 @@ import type {
 } from '../ports/ekm-api';
 import type { GapRecord, IngestState } from '../ports/ingest-state';
 import type { ObjectStore } from '../ports/object-store';
+import { RUN_LEASE_TTL_MS, takeRunLease } from './run-lease';
 import { type LakeWriter, mergeIntoObject } from './write-readings';
 
 /** Writes refused reads of one origin to the lake's `quarantine` dataset; resolves to the object keys. */
@@ -88,7 +90,10 @@ export interface IngestRealtimeDeps {
   readonly overlapMs?: number;
   /** Reads the Realtime API holds per meter (default 1000, EKM's ring). */
   readonly ringSize?: number;
+  /** Run lease length; renewed every third of it while the run works (run-lease.ts). @default 60 000 */
   readonly lockTtlMs?: number;
+  /** @default lockTtlMs / 3 */
+  readonly lockRenewEveryMs?: number;
   readonly newRunId?: () => string;
 }
 
@@ -120,7 +125,7 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
   const chunkMeters = deps.chunkMeters ?? 200;
   const overlapMs = deps.overlapMs ?? 10 * 60_000;
   const ringSize = deps.ringSize ?? 1000;
-  const lockTtlMs = deps.lockTtlMs ?? 15 * 60_000;
+  const lockTtlMs = deps.lockTtlMs ?? RUN_LEASE_TTL_MS;
   const newRunId = deps.newRunId ?? randomUUID;
 
   async function discover(key: EkmKey, explicit?: readonly MeterId[]) {
@@ -164,11 +169,17 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
     const runId = newRunId();
     const lock = `ingest-realtime#${key.alias}`;
     const startedAtMs = deps.clock.now();
-    if (!(await deps.state.acquireLock(lock, runId, lockTtlMs, startedAtMs)))
-      throw new EkmPipelineError(
-        'INGEST_LOCKED',
-        `another realtime ingest or compaction of "${key.alias}" holds the lease; retry after it finishes (lease ${lockTtlMs / 60_000} min)`,
-      );
+    const lease = await takeRunLease({
+      state: deps.state,
+      clock: deps.clock,
+      name: lock,
+      owner: runId,
+      ttlMs: lockTtlMs,
+      ...(deps.lockRenewEveryMs ? { renewEveryMs: deps.lockRenewEveryMs } : {}),
+      what: `another realtime ingest or compaction of "${key.alias}"`,
+      alias: key.alias,
+      staleRuns: { job: 'ingest-realtime', alias: key.alias },
+    });
     await deps.state.putRun({ runId, job: 'ingest-realtime', alias: key.alias, startedAtMs, status: 'running' });
     const totals = { reads: 0, failedReads: 0, quarantined: 0, gapFillReadings: 0 };
     const keys = new Set<string>();
@@ -242,6 +253,7 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
           });
         }
         const healed = await healGaps(key, runId, held, cursors);
+        lease.assertHeld();
         const written = await deps.lake.writeReadings([...reads, ...healed.fills], { via: key.alias });
         const quarantineKeys = fresh.length > 0 && deps.quarantine ? await deps.quarantine(fresh, key.alias) : [];
         // Durable now: move cursors to the newest realtime read per meter (not to gap fills).
@@ -255,6 +267,7 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
           if (Number.isFinite(newest) && newest > (cursors.get(meter) ?? Number.NEGATIVE_INFINITY))
             next.set(meter, newest);
         }
+        lease.assertHeld();
         await deps.state.advanceCursors('realtime', key.alias, next, runId);
         for (const g of healed.gaps) await deps.state.recordGap(g);
         gaps.push(...healed.gaps);
@@ -299,7 +312,7 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
         .catch(() => undefined);
       throw error;
     } finally {
-      await deps.state.releaseLock(lock, runId).catch(() => undefined);
+      await lease.release();
     }
   };
 }

@@ -12,11 +12,12 @@
  * 4. After each day is durably written move the alias's summary cursor (forward-only) and report progress.
  */
 import { randomUUID } from 'node:crypto';
-import { EkmPipelineError, ValidationError } from '../core/errors';
+import { ValidationError } from '../core/errors';
 import type { MeterId } from '../core/readings/meter-id';
 import type { Clock } from '../ports/clock';
 import type { AccountApi, EkmKey, SummaryApi } from '../ports/ekm-api';
 import { ALIAS_CURSOR, type IngestState } from '../ports/ingest-state';
+import { RUN_LEASE_TTL_MS, takeRunLease } from './run-lease';
 import type { LakeWriter } from './write-readings';
 
 export interface IngestSummaryDeps {
@@ -27,6 +28,7 @@ export interface IngestSummaryDeps {
   readonly clock: Clock;
   /** Meters per Summary request (default 100). */
   readonly metersPerRequest?: number;
+  /** Run lease length; renewed every third of it while the run works (run-lease.ts). @default 60 000 */
   readonly lockTtlMs?: number;
   readonly newRunId?: () => string;
 }
@@ -56,7 +58,7 @@ const DAY_MS = 86_400_000;
 
 export function makeIngestSummary(deps: IngestSummaryDeps) {
   const perRequest = deps.metersPerRequest ?? 100;
-  const lockTtlMs = deps.lockTtlMs ?? 30 * 60_000;
+  const lockTtlMs = deps.lockTtlMs ?? RUN_LEASE_TTL_MS;
   const newRunId = deps.newRunId ?? randomUUID;
 
   return async function ingestSummary(input: IngestSummaryInput): Promise<IngestSummaryResult> {
@@ -81,11 +83,16 @@ export function makeIngestSummary(deps: IngestSummaryDeps) {
       );
     const runId = newRunId();
     const lock = `ingest-summary#${key.alias}`;
-    if (!(await deps.state.acquireLock(lock, runId, lockTtlMs, now)))
-      throw new EkmPipelineError(
-        'INGEST_LOCKED',
-        `another summary ingest of "${key.alias}" holds the lease; retry later`,
-      );
+    const lease = await takeRunLease({
+      state: deps.state,
+      clock: deps.clock,
+      name: lock,
+      owner: runId,
+      ttlMs: lockTtlMs,
+      what: `another summary ingest of "${key.alias}"`,
+      alias: key.alias,
+      staleRuns: { job: 'ingest-summary', alias: key.alias },
+    });
     await deps.state.putRun({ runId, job: 'ingest-summary', alias: key.alias, startedAtMs: now, status: 'running' });
     const keys = new Set<string>();
     let buckets = 0;
@@ -106,12 +113,14 @@ export function makeIngestSummary(deps: IngestSummaryDeps) {
         for (let i = 0; i < meters.length; i += perRequest) {
           const batch = meters.slice(i, i + perRequest);
           const got = await deps.summary.read(key, { meters: batch, report: '15', startMs, endMs });
+          lease.assertHeld();
           const written = await deps.lake.writeBuckets(got, { via: key.alias });
           buckets += written.rows;
           quarantined += written.rejected.length;
           for (const k of written.keys) keys.add(k);
         }
         // Durable: the alias's summary cursor may move to this window's end.
+        lease.assertHeld();
         await deps.state.advanceCursors('summary', key.alias, new Map([[ALIAS_CURSOR, endMs]]), runId);
         input.onProgress?.(++done, windows.length);
       }
@@ -150,7 +159,7 @@ export function makeIngestSummary(deps: IngestSummaryDeps) {
         .catch(() => undefined);
       throw error;
     } finally {
-      await deps.state.releaseLock(lock, runId).catch(() => undefined);
+      await lease.release();
     }
   };
 }

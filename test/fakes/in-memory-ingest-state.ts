@@ -1,4 +1,4 @@
-import type { CursorDataset, GapRecord, IngestState, RunRecord } from '../../functions/ports/ingest-state';
+import type { CursorDataset, GapRecord, IngestState, LeaseInfo, RunRecord } from '../../functions/ports/ingest-state';
 
 /** IngestState in memory with the same forward-only and lease semantics as the DynamoDB adapter. */
 export class InMemoryIngestState implements IngestState {
@@ -26,6 +26,18 @@ export class InMemoryIngestState implements IngestState {
     if (i >= 0) this.runs[i] = run;
     else this.runs.push(run);
   }
+  async failStaleRun(run: RunRecord, reason: string, nowMs: number) {
+    const i = this.runs.findIndex((r) => r.runId === run.runId);
+    const stored = this.runs[i];
+    if (!stored || stored.status !== 'running') return false;
+    this.runs[i] = {
+      ...stored,
+      status: 'failed',
+      finishedAtMs: nowMs,
+      summary: { ...(stored.summary ?? {}), error: reason },
+    };
+    return true;
+  }
   async listRuns(alias: string) {
     return this.runs.filter((r) => r.alias === alias).reverse();
   }
@@ -40,6 +52,10 @@ export class InMemoryIngestState implements IngestState {
     if (held && held.until >= nowMs && held.owner !== owner) return false;
     this.locks.set(name, { owner, until: nowMs + ttlMs });
     return true;
+  }
+  async getLock(name: string): Promise<LeaseInfo | undefined> {
+    const held = this.locks.get(name);
+    return held ? { name, owner: held.owner, leaseUntilMs: held.until } : undefined;
   }
   async releaseLock(name: string, owner: string) {
     if (this.locks.get(name)?.owner === owner) this.locks.delete(name);

@@ -249,7 +249,7 @@ describe('compaction', () => {
     await env.ingest({ key: KEY });
     env.advance(24 * 60);
     await env.memState.acquireLock('edge-ingest-demo', 'edge-endpoint', 60_000, env.now());
-    await expect(env.compact()).rejects.toThrow(/an ingest of "demo" is running/);
+    await expect(env.compact()).rejects.toThrow(/an ingest of "demo" \(lease edge-ingest-demo\) holds the lease/);
     expect(env.memState.locks.has('ingest-realtime#demo')).toBe(false);
   });
 

@@ -5,6 +5,7 @@ import { registerEdge } from './edge';
 import { registerEkmCloud } from './ekm-cloud';
 import { registerLake } from './lake';
 import { registerTriggers } from './triggers';
+import { registerUnlock } from './unlock';
 
 /** Each command module exports one `registerX(program)`; add yours to this list (one line). */
 export type RegisterCommand = (program: Command) => void;
@@ -16,4 +17,5 @@ export const commands: RegisterCommand[] = [
   registerTriggers,
   registerEdge,
   registerBilling,
+  registerUnlock,
 ];
