@@ -21,7 +21,7 @@ import { type LakeRow, mergeRows } from '../core/parquet/rows';
 import type { Clock } from '../ports/clock';
 import type { IngestState } from '../ports/ingest-state';
 import type { ObjectStore } from '../ports/object-store';
-import { type RunLease, RUN_LEASE_TTL_MS, takeRunLease } from './run-lease';
+import { RUN_LEASE_TTL_MS, type RunLease, takeRunLease } from './run-lease';
 import { lakeObjectOrder, PARQUET_CONTENT_TYPE } from './write-readings';
 
 export interface CompactLakeDeps {

@@ -22,7 +22,6 @@
  * 6. Record the run (and release the lease even on failure).
  */
 import { randomUUID } from 'node:crypto';
-import { EkmPipelineError } from '../core/errors';
 import { hourWindowOf, objectKey, shardOf } from '../core/parquet/object-keys';
 import { bucketToGapReading, quarantineRow, type Rejected } from '../core/parquet/rows';
 import type { MeterId } from '../core/readings/meter-id';

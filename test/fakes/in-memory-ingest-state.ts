@@ -29,7 +29,7 @@ export class InMemoryIngestState implements IngestState {
   async failStaleRun(run: RunRecord, reason: string, nowMs: number) {
     const i = this.runs.findIndex((r) => r.runId === run.runId);
     const stored = this.runs[i];
-    if (!stored || stored.status !== 'running') return false;
+    if (stored?.status !== 'running') return false;
     this.runs[i] = {
       ...stored,
       status: 'failed',
