@@ -135,7 +135,7 @@ describe('renderInvoiceHtml', () => {
 
   it('uses every block and all text values but the spare ones in the default template', () => {
     // Spare: offered for user templates, not needed on the default page.
-    const spare = new Set(['tax_total', 'period_start', 'period_end', 'property_id']);
+    const spare = new Set(['tax_total', 'period_start', 'period_end', 'property_id', 'plan_id']);
     const body = DEFAULT_INVOICE_TEMPLATE.replace(/\{\{!--[\s\S]*?--\}\}/, '');
     for (const name of INVOICE_TEXT_PLACEHOLDERS) {
       expect([name, body.includes(`{{${name}}}`)]).toEqual([name, !spare.has(name)]);
@@ -154,7 +154,7 @@ describe('renderInvoiceHtml', () => {
       'unit-4b',
       'Apr 1, 2026 – Apr 30, 2026',
       '000350000900, 000350000901',
-      'coned-el1-tou <span class="nowrap">(from 2026-01-01)</span>',
+      'Residential time-of-use <span class="nowrap">(from 2026-01-01)</span>',
       'America/New_York',
       '481.1 kWh',
       '6.80 kW',
@@ -490,7 +490,7 @@ describe('invoiceToJson', () => {
       tenant_name: 'Ana María Ortega',
       timezone: 'America/New_York',
       peak_kw: 6.8,
-      plan: { id: 'coned-el1-tou', version_from: '2026-01-01' },
+      plan: { id: 'coned-el1-tou', version_from: '2026-01-01', name: 'Residential time-of-use' },
       meters: ['000350000900', '000350000901'],
       kwh_by_period: [
         { period: 0, label: 'Off-peak', kwh: 298.7 },

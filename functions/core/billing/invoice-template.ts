@@ -29,6 +29,7 @@ export const DEFAULT_INVOICE_TEMPLATE = `<!doctype html>
     timezone         IANA zone of the property (dates are local dates there)
     currency         ISO 4217 code, e.g. USD
     plan_id, plan_version      the rate plan and the date its priced version starts
+    plan_name        the plan's name (its id when the billing file gives no name)
     meters           meter ids, comma-separated
     kwh, peak_kw, avg_daily_kwh, estimated_days   usage summary
     subtotal, tax_total, total                    money, formatted with the currency
@@ -165,7 +166,7 @@ export const DEFAULT_INVOICE_TEMPLATE = `<!doctype html>
       <h3>Service</h3>
       <dl>
         <dt>Meters</dt><dd>{{meters}}</dd>
-        <dt>Rate plan</dt><dd>{{plan_id}} <span class="nowrap">(from {{plan_version}})</span></dd>
+        <dt>Rate plan</dt><dd>{{plan_name}} <span class="nowrap">(from {{plan_version}})</span></dd>
         <dt>Time zone</dt><dd>{{timezone}}</dd>
       </dl>
     </div>

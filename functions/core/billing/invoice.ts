@@ -245,6 +245,7 @@ export function billPropertyMonth(input: PropertyMonthInput): PropertyMonthResul
     }
     lines.push(...taxLines(lines, property.taxes, digits));
     const labels = t.plan.tariff.energy?.periods;
+    const planName = property.plans.find((p) => p.id === t.tenant.plan)?.name;
     return {
       property: property.id,
       ...(property.name !== undefined ? { propertyName: property.name } : {}),
@@ -255,7 +256,11 @@ export function billPropertyMonth(input: PropertyMonthInput): PropertyMonthResul
       timezone: property.timezone,
       currency: property.currency,
       meters: t.tenant.meters,
-      plan: { id: t.tenant.plan, versionFrom: t.plan.version.from },
+      plan: {
+        id: t.tenant.plan,
+        versionFrom: t.plan.version.from,
+        ...(planName !== undefined ? { name: planName } : {}),
+      },
       kWh: t.rated.kWh,
       peakKw: t.rated.peakKw,
       lines,

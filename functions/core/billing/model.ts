@@ -150,7 +150,7 @@ export interface Invoice {
   readonly currency: string;
   readonly meters: readonly MeterId[];
   /** Which plan and which of its versions priced the month. */
-  readonly plan: { readonly id: string; readonly versionFrom: string };
+  readonly plan: { readonly id: string; readonly versionFrom: string; readonly name?: string };
   readonly kWh: number;
   readonly peakKw: number;
   readonly lines: readonly InvoiceLine[];

@@ -45,7 +45,7 @@ export interface InvoiceJson {
   readonly tenant_name?: string;
   readonly timezone: string;
   readonly peak_kw: number;
-  readonly plan: { readonly id: string; readonly version_from: string };
+  readonly plan: { readonly id: string; readonly version_from: string; readonly name?: string };
   readonly meters: readonly string[];
   readonly daily_kwh: readonly { readonly date: string; readonly kwh: number; readonly estimated: boolean }[];
   readonly kwh_by_period: readonly { readonly period: number; readonly label: string; readonly kwh: number }[];
@@ -97,7 +97,11 @@ export function invoiceToJson(invoice: Invoice): InvoiceJson {
     ...(invoice.tenantName !== undefined ? { tenant_name: invoice.tenantName } : {}),
     timezone: invoice.timezone,
     peak_kw: cleanNumber(invoice.peakKw),
-    plan: { id: invoice.plan.id, version_from: invoice.plan.versionFrom },
+    plan: {
+      id: invoice.plan.id,
+      version_from: invoice.plan.versionFrom,
+      ...(invoice.plan.name !== undefined ? { name: invoice.plan.name } : {}),
+    },
     meters: [...invoice.meters],
     daily_kwh: invoice.dailyKWh.map((d) => ({ date: d.date, kwh: cleanNumber(d.kWh), estimated: d.estimated })),
     kwh_by_period: invoice.kWhByPeriod.map((p) => ({ period: p.period, label: p.label, kwh: cleanNumber(p.kWh) })),
