@@ -10,7 +10,16 @@ import { billPropertyMonth, type PricedPlan, type PropertyMonthResult, priorPeak
 import type { Invoice, PeriodGrid } from '../core/billing/model';
 import type { ReadingsByMeter } from '../core/billing/readings-csv';
 import { parseNativeRates, parseUrdbRecord, type Tariff } from '../core/billing/tariff';
-import { type MeterUsage, meterUsage, SOURCE_GAP, SOURCE_MEASURED } from '../core/billing/usage';
+import {
+  MAX_PROFILE_SHARE,
+  type MeterUsage,
+  meterUsage,
+  type OccupiedDays,
+  occupiedDays,
+  profileShare,
+  SOURCE_GAP,
+  SOURCE_MEASURED,
+} from '../core/billing/usage';
 import { EkmPipelineError, ValidationError } from '../core/errors';
 import type { MeterId } from '../core/readings/meter-id';
 import type { BillingFileSource, ReadingsSource } from '../ports/billing-sources';
@@ -123,16 +132,19 @@ async function billProperty(
     plans.set(plan.id, { tariff, version });
   }
 
-  // Meters of the tenants billed this month and of the common areas, with where they are written.
-  const wanted = new Map<MeterId, string>();
+  // Meters of the tenants billed this month and of the common areas, with where they are written
+  // and the days they are billed for.
+  const wanted = new Map<MeterId, { pointer: string; occupied?: OccupiedDays }>();
   for (const t of property.tenants) {
-    if ((t.moveIn ?? '') > lastDate || (t.moveOut ?? '9999-12-31') < firstDate) continue;
-    for (const [k, m] of t.meters.entries()) wanted.set(m, `${t.path}/meters/${k}`);
+    const occupied = occupiedDays(grid, t.moveIn, t.moveOut);
+    if (!occupied) continue;
+    for (const [k, m] of t.meters.entries()) wanted.set(m, { pointer: `${t.path}/meters/${k}`, occupied });
   }
-  for (const c of property.commonAreas) for (const [k, m] of c.meters.entries()) wanted.set(m, `${c.path}/meters/${k}`);
+  for (const c of property.commonAreas)
+    for (const [k, m] of c.meters.entries()) wanted.set(m, { pointer: `${c.path}/meters/${k}` });
 
   const meters = new Map<MeterId, MeterUsage>();
-  for (const [meter, pointer] of wanted) {
+  for (const [meter, { pointer, occupied }] of wanted) {
     const reads = readings.get(meter);
     if (!reads || reads.length === 0)
       throw new ValidationError(
@@ -148,6 +160,14 @@ async function billProperty(
       throw new ValidationError(
         `${billing.file}: ${pointer}`,
         `the reads of meter ${meter} do not cover ${month} (they run from ${iso(reads[0]!.timeMs)}Z to ${iso(reads[reads.length - 1]!.timeMs)}Z); nothing is billed for property ${property.id}: pass readings of the month`,
+      );
+    }
+    const share = profileShare(grid, usage, occupied);
+    if (share > MAX_PROFILE_SHARE) {
+      const iso = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+      throw new ValidationError(
+        `${billing.file}: ${pointer}`,
+        `the reads of meter ${meter} leave ${Math.round(share * 100)}% of its billed part of ${month} with no read on one side (reads run from ${iso(usage.firstReadMs ?? 0)}Z to ${iso(usage.lastReadMs ?? 0)}Z); at most ${MAX_PROFILE_SHARE * 100}% may be estimated from the meter's profile: pass readings of the month`,
       );
     }
     meters.set(meter, usage);

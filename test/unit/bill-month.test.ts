@@ -123,6 +123,32 @@ describe('bill month (use-case)', () => {
     expect(uncovered.invoices[0]!.flags.map((f) => f.code)).toContain('RATCHET_HISTORY_MISSING');
   });
 
+  it('refuses a meter when more than half of the billed intervals would come from the profile', async () => {
+    // Prepare: reads stop on 14 April (Chicago) → 16.x of 30 days unread; a tenant moving out on the 10th is fine
+    const early = steady(1, '2026-04-01T00:00:00Z', '2026-04-14T05:00:00Z');
+    // Act
+    const r = await makeBillMonth(sources({ '000000000001': early }))({ month: '2026-04', property: 'good' });
+    // Assess
+    expect(r.properties[0]!.error).toMatch(
+      /^billing\.yaml: \/properties\/0\/tenants\/0\/meters\/0: the reads of meter 000000000001 leave 57% of its billed part of 2026-04 with no read on one side .*at most 50% may be estimated/,
+    );
+    const s = sources({ '000000000001': early });
+    const movedOut = makeBillMonth({
+      ...s,
+      billing: {
+        ...s.billing,
+        load: async () =>
+          parseBillingFileText(
+            FILE.replace('plan: flat }]\n  - id: late-plan', 'plan: flat, moveOut: 2026-04-10 }]\n  - id: late-plan'),
+            'billing.yaml',
+          ),
+      },
+    });
+    const ok = await movedOut({ month: '2026-04', property: 'good' });
+    expect(ok.ok).toBe(true);
+    expect(ok.invoices[0]!.kWh).toBeCloseTo(240, 9);
+  });
+
   it('fails on an unknown --property, naming the properties', async () => {
     await expect(makeBillMonth(sources({}))({ month: '2026-04', property: 'nope' })).rejects.toThrow(
       '--property: no property "nope" in billing.yaml; properties: good, late-plan, no-reads',

@@ -142,7 +142,10 @@ export function registerBilling(program: Command): void {
         },
         () => renderBill(result, files, opts),
       );
-      if (!opts.json) for (const p of failed) process.stderr.write(`error: property ${p.property}: ${p.error}\n`);
+      if (!opts.json && failed.length > 0)
+        process.stderr.write(
+          `error: ${failed.length} propert${failed.length === 1 ? 'y' : 'ies'} not billed (${failed.map((p) => p.property).join(', ')}); the reasons are above\n`,
+        );
       process.exitCode = result.ok ? EXIT_OK : EXIT_FAILURE;
     });
 

@@ -433,6 +433,21 @@ export function tenantUsage(grid: PeriodGrid, meters: readonly MeterUsage[], occ
   return { kWh, ...(revKWh ? { revKWh } : {}), estimated, flags };
 }
 
+/**
+ * Share of a day range's intervals that had no read on one side (SOURCE_PROFILE or SOURCE_NONE)
+ * for one meter: bills refuse a meter when more than {@link MAX_PROFILE_SHARE} would be estimated
+ * that way (too little measured to estimate from).
+ */
+export function profileShare(grid: PeriodGrid, usage: MeterUsage, occupied?: OccupiedDays): number {
+  const [start, end] = occupied ? intervalRange(grid, occupied.firstDay, occupied.lastDay) : [0, grid.count];
+  let n = 0;
+  for (let i = start; i < end; i++) if (usage.source[i]! >= SOURCE_PROFILE) n++;
+  return end > start ? n / (end - start) : 0;
+}
+
+/** At most half of a tenant's (or common area's) billed intervals may come from the profile. */
+export const MAX_PROFILE_SHARE = 0.5;
+
 /** Convenience: {@link meterUsage} for each meter, then {@link tenantUsage}. */
 export function intervalUsage(
   grid: PeriodGrid,
