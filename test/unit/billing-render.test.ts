@@ -310,6 +310,16 @@ describe('renderInvoiceHtml', () => {
     expect(b).toBe(a);
   });
 
+  it('calls a negative total a credit balance', () => {
+    // Act
+    const html = renderInvoiceHtml(sampleInvoice({ lines: [line({ kind: 'credit', amountMinor: -2500 })] }));
+
+    // Assess
+    expect(html).toContain('<h3>Credit balance</h3>');
+    expect(html).toContain('<td colspan="3">Credit balance (USD)</td><td class="num" id="total">-$25.00</td>');
+    expect(renderInvoiceHtml(invoiceSample)).toContain('<td colspan="3">Amount due (USD)</td>');
+  });
+
   it('formats a JPY invoice with no minor digits and a negative credit', () => {
     // Prepare
     const invoice = sampleInvoice({

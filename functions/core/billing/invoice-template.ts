@@ -33,6 +33,7 @@ export const DEFAULT_INVOICE_TEMPLATE = `<!doctype html>
     meters           meter ids, comma-separated
     kwh, peak_kw, avg_daily_kwh, estimated_days   usage summary
     subtotal, tax_total, total                    money, formatted with the currency
+    total_label      "Amount due", or "Credit balance" when the total is negative
   Blocks:
     lines_rows       <tr> rows of every charge and credit that is not a tax
     tax_rows         <tr> rows of the taxes (empty when there are none)
@@ -171,7 +172,7 @@ export const DEFAULT_INVOICE_TEMPLATE = `<!doctype html>
       </dl>
     </div>
     <div class="due">
-      <h3>Amount due</h3>
+      <h3>{{total_label}}</h3>
       <div class="amount" id="amount-due">{{total}}</div>
       <p>for {{period}}</p>
     </div>
@@ -208,7 +209,7 @@ export const DEFAULT_INVOICE_TEMPLATE = `<!doctype html>
         {{{tax_rows}}}
       </tbody>
       <tfoot>
-        <tr class="total"><td colspan="3">Total due ({{currency}})</td><td class="num" id="total">{{total}}</td></tr>
+        <tr class="total"><td colspan="3">{{total_label}} ({{currency}})</td><td class="num" id="total">{{total}}</td></tr>
       </tfoot>
     </table>
   </section>

@@ -50,6 +50,7 @@ export const INVOICE_TEXT_PLACEHOLDERS = [
   'subtotal',
   'tax_total',
   'total',
+  'total_label',
 ] as const;
 
 /** Block placeholders (`{{{name}}}`): HTML the renderer built, every value in it already escaped. */
@@ -198,6 +199,7 @@ export function invoiceTemplateValues(invoice: Invoice): InvoiceTemplateValues {
       subtotal: formatMoney(sum(charges), currency),
       tax_total: formatMoney(sum(taxes), currency),
       total: formatMoney(invoice.totalMinor, currency),
+      total_label: invoice.totalMinor < 0 ? 'Credit balance' : 'Amount due',
     },
     blocks: {
       lines_rows: charges.map(row).join('\n'),
