@@ -260,6 +260,59 @@ describe('renderInvoiceHtml', () => {
     expect(html).toContain(`</td><td class="num">${quantity}</td><td class="num">${rate}</td><td class="num amount">`);
   });
 
+  it.each<[string, Partial<Invoice>, string[]]>([
+    ['no daily usage', { dailyKWh: [] }, ['No daily usage for this period</text></svg>']],
+    [
+      'a month of zero usage on a 0-4 kWh axis',
+      { dailyKWh: [{ date: '2026-04-01', kWh: 0, estimated: false }] },
+      ['height="0"', 'text-anchor="end">4</text>'],
+    ],
+    [
+      'a plan without time-of-use periods',
+      { kWhByPeriod: [] },
+      ['<tr><td colspan="3" class="muted">This plan has no time-of-use periods.</td></tr>'],
+    ],
+  ])('renders %s', (_name, over, expected) => {
+    // Act
+    const html = renderInvoiceHtml(sampleInvoice(over));
+
+    // Assess
+    for (const text of expected) expect(html).toContain(text);
+  });
+
+  it('labels every third day of a period longer than a month', () => {
+    // Prepare
+    const dailyKWh = Array.from({ length: 45 }, (_, i) => ({
+      date: new Date(Date.UTC(2026, 3, 1 + i)).toISOString().slice(0, 10),
+      kWh: i,
+      estimated: false,
+    }));
+
+    // Act
+    const html = renderInvoiceHtml(sampleInvoice({ dailyKWh }));
+
+    // Assess
+    expect(count(html, '<rect class="bar')).toBe(45);
+    const axis = /<g class="x-axis"[^>]*>(.*?)<\/g>/.exec(html)?.[1] ?? '';
+    expect([...axis.matchAll(/>(\d+)<\/text>/g)].map((m) => m[1])).toEqual([
+      '1',
+      '4',
+      '7',
+      '10',
+      '13',
+      '16',
+      '19',
+      '22',
+      '25',
+      '28',
+      '1',
+      '4',
+      '7',
+      '10',
+      '13',
+    ]);
+  });
+
   it('explains each flag in words with its detail', () => {
     // Act
     const html = renderInvoiceHtml(invoiceSample);

@@ -73,11 +73,6 @@ export function daysInclusive(start: string, end: string): number {
   return Math.round((dateMs(end) - dateMs(start)) / 86_400_000) + 1;
 }
 
-/** Day of week of a local date, 0 = Sunday. */
-export function weekday(date: string): number {
-  return new Date(dateMs(date)).getUTCDay();
-}
-
 const DATE_LONG = new Intl.DateTimeFormat(RENDER_LOCALE, {
   timeZone: 'UTC',
   year: 'numeric',
