@@ -102,14 +102,14 @@ describe('writeInvoiceFiles', () => {
     // Prepare
     const dir = join(root, 'out');
     const template = join(root, 'typo.html');
-    await writeFile(template, '<p>{{tenant}}</p>');
+    await writeFile(template, '<p>{{tenant_nam}}</p>');
 
     // Act
     const act = writeInvoiceFiles(dir, [invoiceSample], { template });
 
     // Assess
     await expect(act).rejects.toThrow(
-      `--template: ${template}: unknown placeholder {{tenant}} on line 1; text values are title, invoice_id`,
+      `--template: ${template}: unknown placeholder {{tenant_nam}} on line 1; text values are title, invoice_id`,
     );
     await expect(readdir(dir)).rejects.toThrow(/ENOENT/);
   });

@@ -135,7 +135,7 @@ describe('renderInvoiceHtml', () => {
 
   it('uses every block and all text values but the spare ones in the default template', () => {
     // Spare: offered for user templates, not needed on the default page.
-    const spare = new Set(['tax_total', 'period_start', 'period_end', 'property_id', 'plan_id']);
+    const spare = new Set(['tax_total', 'period_start', 'period_end', 'property_id', 'plan_id', 'tenant']);
     const body = DEFAULT_INVOICE_TEMPLATE.replace(/\{\{!--[\s\S]*?--\}\}/, '');
     for (const name of INVOICE_TEXT_PLACEHOLDERS) {
       expect([name, body.includes(`{{${name}}}`)]).toEqual([name, !spare.has(name)]);
@@ -394,15 +394,14 @@ describe('renderInvoiceHtml', () => {
 
   it('fills a user template: text escaped, blocks as built, comments removed, spaces in braces allowed', () => {
     // Prepare
-    const template =
-      '{{!-- my template --}}\n<h1>{{ tenant_name }}</h1><p>{{total}}</p><table>{{{ tax_rows }}}</table>';
+    const template = '{{!-- my template --}}\n<h1>{{ tenant }}</h1><p>{{total}}</p><table>{{{ tax_rows }}}</table>';
 
     // Act
     const html = renderInvoiceHtml(sampleInvoice({ tenantName: 'A & B' }), template);
 
     // Assess
     expect(html).toBe(
-      '<h1>A &amp; B</h1><p>$214.79</p><table><tr class="line tax"><td>NYC sales tax on electricity<span class="kind">Tax</span></td>' +
+      '<h1>A &amp; B (unit-4b)</h1><p>$214.79</p><table><tr class="line tax"><td>NYC sales tax on electricity<span class="kind">Tax</span></td>' +
         '<td class="num">on $197.28</td><td class="num">8.875%</td><td class="num amount">$17.51</td></tr></table>',
     );
   });

@@ -23,6 +23,7 @@ export const DEFAULT_INVOICE_TEMPLATE = `<!doctype html>
     invoice_id       deterministic id, e.g. elm-street-2026-04-unit-a
     property         property name (its id when the billing file gives no name)
     property_id, property_address   id and postal address (empty when not given)
+    tenant           tenant name and id, e.g. Ana María Ortega (unit-4b); the id when unnamed
     tenant_id        tenant id;  tenant_name  tenant name (the id when there is no name)
     period_start, period_end   first and last billed local date, e.g. Apr 1, 2026
     period           the two as a range;  period_month  e.g. April 2026;  days  days billed
