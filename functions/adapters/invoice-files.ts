@@ -3,7 +3,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Invoice } from '../core/billing/model';
 import { renderInvoicesCsv } from '../core/billing/render-csv';
-import { invoiceId, slug } from '../core/billing/render-format';
+import { assertRenderable, invoiceId, slug } from '../core/billing/render-format';
 import { checkInvoiceTemplate, DEFAULT_INVOICE_TEMPLATE, renderInvoiceHtml } from '../core/billing/render-html';
 import { invoiceToJson } from '../core/billing/render-json';
 import { asError, ValidationError } from '../core/errors';
@@ -75,9 +75,11 @@ export function invoiceCsvName(invoice: Invoice): string {
  * - one CSV per property and month, `invoices-<property>-<YYYY-MM>.csv`, its rows in the order the
  *   invoices were given (a run normally bills one property-month, so one CSV).
  *
- * Everything is rendered and checked before the first file is written (a bad template or two invoices
- * with the same id write nothing); each file is replaced atomically. Output depends only on the
- * invoices and the template, so re-running replaces every file with identical bytes.
+ * Everything that can fail is checked before the first file is written: the template, two invoices
+ * with the same id, totals that are not the sum of their lines, unknown currencies. Then each
+ * invoice is rendered and written in turn (memory stays flat for 10,000 tenants), each file
+ * replaced atomically. Output depends only on the invoices and the template, so re-running
+ * replaces every file with identical bytes.
  *
  * @returns the written paths (`dir` joined with the file name), in write order.
  * @throws ValidationError naming `--template` for an unreadable or invalid template, or naming the
@@ -90,10 +92,10 @@ export async function writeInvoiceFiles(
 ): Promise<{ files: string[] }> {
   const template = opts.template === undefined ? DEFAULT_INVOICE_TEMPLATE : await loadInvoiceTemplate(opts.template);
 
-  const outputs: { name: string; content: string }[] = [];
   const seen = new Map<string, Invoice>();
   const csvGroups = new Map<string, Invoice[]>();
   for (const invoice of invoices) {
+    assertRenderable(invoice);
     const id = invoiceId(invoice);
     const other = seen.get(id);
     if (other) {
@@ -103,19 +105,23 @@ export async function writeInvoiceFiles(
       );
     }
     seen.set(id, invoice);
-    outputs.push({ name: `${id}.json`, content: `${JSON.stringify(invoiceToJson(invoice), null, 2)}\n` });
-    outputs.push({ name: `${id}.html`, content: renderInvoiceHtml(invoice, template) });
     const csv = invoiceCsvName(invoice);
-    csvGroups.set(csv, [...(csvGroups.get(csv) ?? []), invoice]);
+    const group = csvGroups.get(csv);
+    if (group) group.push(invoice);
+    else csvGroups.set(csv, [invoice]);
   }
-  for (const [name, group] of csvGroups) outputs.push({ name, content: renderInvoicesCsv(group) });
 
   await mkdir(dir, { recursive: true });
   const files: string[] = [];
-  for (const { name, content } of outputs) {
+  const write = async (name: string, content: string) => {
     const path = join(dir, name);
     await writeFileAtomic(path, content);
     files.push(path);
+  };
+  for (const [id, invoice] of seen) {
+    await write(`${id}.json`, `${JSON.stringify(invoiceToJson(invoice), null, 2)}\n`);
+    await write(`${id}.html`, renderInvoiceHtml(invoice, template));
   }
+  for (const [name, group] of csvGroups) await write(name, renderInvoicesCsv(group));
   return { files };
 }

@@ -114,6 +114,18 @@ describe('writeInvoiceFiles', () => {
     await expect(readdir(dir)).rejects.toThrow(/ENOENT/);
   });
 
+  it('fails when a later invoice does not add up, and writes nothing', async () => {
+    // Prepare
+    const dir = join(root, 'out');
+
+    // Act
+    const act = writeInvoiceFiles(dir, [invoiceSample, sampleInvoice({ tenant: 'unit-9', totalMinor: 1 })]);
+
+    // Assess
+    await expect(act).rejects.toThrow('totalMinor: invoice elm-street/unit-9: total 1 is not the sum of its lines');
+    await expect(readdir(dir)).rejects.toThrow(/ENOENT/);
+  });
+
   it('fails when two invoices would be written as the same id, and writes nothing', async () => {
     // Prepare
     const dir = join(root, 'out');
