@@ -71,10 +71,12 @@ export type BillingDocumentKind = 'invoice' | 'credit_note';
 
 /**
  * The number prefix of a property: its id upper-cased, runs of anything but A-Z and 0-9 as `-`
- * (`elm` → `ELM`, `oak street` → `OAK-STREET`).
+ * (`elm` → `ELM`, `oak street` → `OAK-STREET`, accents dropped).
  */
 export function numberPrefix(property: string): string {
   const p = property
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
     .toUpperCase()
     .replace(/[^A-Z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
