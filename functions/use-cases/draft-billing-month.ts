@@ -76,6 +76,15 @@ export interface DraftPropertyOutcome {
    * (moved out): correct them with a credit note.
    */
   readonly unplacedAdjustments: readonly (AdjustmentProvenance & { readonly tenant: string })[];
+  /**
+   * The late-data check of the previous month: `not-closed` (nothing to check), `checked`, or
+   * `not-repriced` with why (its readings no longer cover it: no adjustment could be made).
+   */
+  readonly previousMonth?: {
+    readonly month: string;
+    readonly check: 'not-closed' | 'checked' | 'not-repriced';
+    readonly error?: string;
+  };
 }
 
 export interface DraftBillingMonthResult {
@@ -143,13 +152,13 @@ async function lateAdjustments(
   deps: DraftBillingMonthDeps,
   property: string,
   month: string,
-): Promise<Map<string, AdjustmentProvenance>> {
+): Promise<{ out: Map<string, AdjustmentProvenance>; check: NonNullable<DraftPropertyOutcome['previousMonth']> }> {
   const out = new Map<string, AdjustmentProvenance>();
   const prev = previousMonth(month);
   const status = await deps.store.getMonth(property, prev);
-  if (status?.status !== 'closed') return out;
+  if (status?.status !== 'closed') return { out, check: { month: prev, check: 'not-closed' } };
   const snapshot = await deps.store.getSnapshot(property, prev);
-  if (!snapshot) return out;
+  if (!snapshot) return { out, check: { month: prev, check: 'not-repriced', error: 'no snapshot stored' } };
   const content = JSON.parse(snapshot.body) as BillingSnapshotContent;
   const repriced = await makeBillMonth({
     billing: {
@@ -166,7 +175,12 @@ async function lateAdjustments(
     },
     readings: deps.readings,
   })({ month: prev, property });
-  if (!repriced.ok) return out; // the closed month cannot be re-priced now (readings gone): no adjustment
+  // The closed month cannot be re-priced now (readings gone): no adjustment, and the caller says so.
+  if (!repriced.ok)
+    return {
+      out,
+      check: { month: prev, check: 'not-repriced', error: repriced.properties[0]?.error ?? 'not billed' },
+    };
   const newTotals = new Map(repriced.invoices.map((i) => [i.tenant, i.totalMinor]));
   for (const doc of await deps.store.listClosed(property, prev)) {
     if (doc.kind !== 'invoice') continue;
@@ -179,7 +193,7 @@ async function lateAdjustments(
     if (now === undefined || now === old) continue;
     out.set(tenant, { month: prev, invoiceNumber: doc.number, oldTotalMinor: old, newTotalMinor: now });
   }
-  return out;
+  return { out, check: { month: prev, check: 'checked' } };
 }
 
 export function makeDraftBillingMonth(deps: DraftBillingMonthDeps) {
@@ -203,10 +217,12 @@ export function makeDraftBillingMonth(deps: DraftBillingMonthDeps) {
       const lease = billingLeaseName(p.property);
       if (!(await deps.store.acquireLease(lease, owner, ttl, deps.clock.now()))) {
         const holder = await deps.store.getLease(lease);
-        throw new EkmPipelineError(
-          'BILLING_LOCKED',
-          `another draft or close of property ${p.property} holds its lease (run ${holder?.owner}, until ${holder ? new Date(holder.leaseUntilMs).toISOString() : '?'}); retry once it finishes (a dead run's lease lapses within ${Math.ceil(ttl / 1000)} s)`,
-        );
+        outcomes.push({
+          ...none,
+          status: 'failed',
+          error: `BILLING_LOCKED: another draft or close of property ${p.property} holds its lease (run ${holder?.owner}, until ${holder ? new Date(holder.leaseUntilMs).toISOString() : '?'}); retry once it finishes (a dead run's lease lapses within ${Math.ceil(ttl / 1000)} s)`,
+        });
+        continue;
       }
       try {
         const month = await deps.store.getMonth(p.property, input.month);
@@ -221,7 +237,8 @@ export function makeDraftBillingMonth(deps: DraftBillingMonthDeps) {
         const urdb: Record<string, unknown> = {};
         for (const path of [...urdbPaths].sort()) if (rec.urdb.has(path)) urdb[path] = rec.urdb.get(path);
         const snap = snapshotText({ file: file.file, currency: file.currency, property, urdb });
-        const adjustments = await lateAdjustments(deps, p.property, input.month);
+        const late = await lateAdjustments(deps, p.property, input.month);
+        const adjustments = late.out;
 
         const drafts: DraftRecord[] = [];
         const usage: TenantUsageRecord[] = [];
@@ -264,6 +281,7 @@ export function makeDraftBillingMonth(deps: DraftBillingMonthDeps) {
           snapshotHash: snap.hash,
           adjustments: placed,
           unplacedAdjustments: unplaced,
+          previousMonth: late.check,
         });
       } finally {
         await deps.store.releaseLease(lease, owner).catch(() => undefined);

@@ -181,6 +181,7 @@ describe.each(kinds)('monthly close on %s', (_name, make) => {
       ['oak', 'drafted', 2],
     ]);
     expect(second.properties[0]!.snapshotHash).toBe(snapshot!.hash);
+    expect(second.properties[0]!.previousMonth).toEqual({ month: '2026-02', check: 'not-closed' });
     expect(await w.store.listDrafts('elm', '2026-03')).toEqual(bodies);
     expect(await w.store.getSnapshot('elm', '2026-03')).toEqual(snapshot);
     const body = JSON.parse(bodies[0]!.body) as DraftBody;
@@ -257,6 +258,25 @@ describe.each(kinds)('monthly close on %s', (_name, make) => {
     expect(failed[0]!.reason.message).toMatch(/another draft or close of property elm holds its lease \(run run-[12]/);
     await assertConverged('elm', ['a', 'b', 'c']);
     expect(await w.store.listNumbers('elm')).toHaveLength(3);
+  });
+
+  it('does not draft a property while its close holds the lease, and says so', async () => {
+    // Prepare
+    await draft('2026-03', 'elm');
+    const before = await w.store.listDrafts('elm', '2026-03');
+    await w.store.acquireLease('bill-close#elm', 'closing-run', 60_000, w.clock.now());
+    // Act
+    const r = await draft('2026-03');
+    // Assess
+    expect(r.ok).toBe(false);
+    expect(r.properties.map((p) => [p.property, p.status])).toEqual([
+      ['elm', 'failed'],
+      ['oak', 'drafted'],
+    ]);
+    expect(r.properties[0]!.error).toMatch(
+      /^BILLING_LOCKED: another draft or close of property elm holds its lease \(run closing-run/,
+    );
+    expect(await w.store.listDrafts('elm', '2026-03')).toEqual(before);
   });
 
   const crashes: [string, CloseStep, string][] = [
@@ -339,6 +359,7 @@ describe.each(kinds)('monthly close on %s', (_name, make) => {
         newTotalMinor: newTotal,
       },
     ]);
+    expect(april.properties[0]!.previousMonth).toEqual({ month: '2026-03', check: 'checked' });
     const drafts = await w.store.listDrafts('elm', '2026-04');
     const b = JSON.parse(drafts.find((d) => d.tenant === 'b')!.body) as DraftBody;
     const line = b.invoice.lines.at(-1)!;
