@@ -166,7 +166,7 @@ export function makeCloseBillingMonth(deps: CloseBillingMonthDeps) {
             closedAtMs: deps.clock.now(),
             build: (seq) => {
               const number = documentNumber(property, 'invoice', month, seq);
-              const body: ClosedBody = { number, kind: 'invoice', invoice, provenance };
+              const body: ClosedBody = { number, kind: 'invoice', invoice: { ...invoice, number }, provenance };
               return { number, totalMinor: invoice.totalMinor, body: canonicalJson(body) };
             },
           });

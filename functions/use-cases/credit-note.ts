@@ -92,7 +92,7 @@ export function makeCreditNote(deps: CreditNoteDeps) {
         const note: ClosedBody = {
           number,
           kind: 'credit_note',
-          invoice: creditNoteInvoice(body.invoice, original.number, amount, input.reason),
+          invoice: { ...creditNoteInvoice(body.invoice, original.number, amount, input.reason), number },
           refersTo: original.number,
           reason: input.reason,
         };

@@ -138,6 +138,8 @@ export interface RatedMonth {
 
 /** A finished invoice: what `--json`, the HTML page and the CSV export are made from. */
 export interface Invoice {
+  /** The invoice number once its month is closed (`ELM-2026-03-0001`, core/billing/close.ts); absent on drafts and `bill` output. */
+  readonly number?: string;
   readonly property: string;
   /** The property's display name and postal address from the billing file, when given. */
   readonly propertyName?: string;

@@ -17,9 +17,11 @@ const SLUG_MAX = 80;
 /**
  * The deterministic id of an invoice: `<property>-<YYYY-MM>-<tenant>` as lowercase slugs
  * (`elm-street-2026-03-unit-a`), the month taken from `period.start`. It names the invoice's files
- * and its CSV rows; numbering comes later with the monthly close.
+ * and its CSV rows until the monthly close gives the invoice a number, which then replaces it.
  */
 export function invoiceId(invoice: Invoice): string {
+  // A closed invoice is known by its number (docs/billing.md "Monthly close").
+  if (invoice.number !== undefined) return invoice.number;
   const month = parseLocalDate(invoice.period.start, 'period.start').slice(0, 7);
   return `${slug(invoice.property)}-${month}-${slug(invoice.tenant)}`;
 }
