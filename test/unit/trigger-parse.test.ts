@@ -100,7 +100,16 @@ describe('parseTriggerFile', () => {
     ['no DTSTART', 'RRULE:FREQ=DAILY', /no DTSTART line/],
     ['a local offset', 'DTSTART:20250101T060000+0200\\nRRULE:FREQ=DAILY', /local offset is not allowed/],
     ['a TZID', 'DTSTART;TZID=Europe/Paris:20250101T060000\\nRRULE:FREQ=DAILY', /TZID/],
-    ['a bad frequency', 'DTSTART:20250101T060000Z\\nRRULE:FREQ=SOMETIMES', /does not parse/],
+    [
+      'a bad frequency',
+      'DTSTART:20250101T060000Z\\nRRULE:FREQ=SOMETIMES',
+      /FREQ=SOMETIMES is not a frequency; use one of YEARLY/,
+    ],
+    [
+      'a date that never comes',
+      'DTSTART:20250101T060000Z\\nRRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30',
+      /FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30 never fires/,
+    ],
     ['an impossible date', 'DTSTART:20250231T060000Z\\nRRULE:FREQ=DAILY', /not a valid date-time/],
   ])('fails on an RRULE with %s', (_what, rrule, message) => {
     const issues = issuesOf(file(trigger('r', `{ type: rrule, rrule: "${rrule}" }`)));
