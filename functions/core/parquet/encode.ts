@@ -12,7 +12,8 @@ import { type CellValue, emptyRow, type LakeRow } from './rows';
 /** Rows per row group: large enough for Athena scans, small enough for a Lambda's memory. */
 const MAX_ROW_GROUP_ROWS = 128 * 1024;
 
-function properties(dataset: Dataset): parquet.WriterProperties {
+/** The writer settings of every lake object (also used by encode-columns.ts). */
+export function properties(dataset: Dataset): parquet.WriterProperties {
   // writeParquet consumes (moves into wasm) its WriterProperties, so build one per call; it is cheap.
   return new parquet.WriterPropertiesBuilder()
     .setCompression(parquet.Compression.SNAPPY)

@@ -1,0 +1,95 @@
+import * as arrow from 'apache-arrow';
+import * as parquet from 'parquet-wasm';
+import { type ColumnBatch, ColumnBatchBuilder, type ColumnData } from './column-batch';
+import { properties } from './encode';
+import { type ColumnSpec, READING_COLUMNS } from './lake-schema';
+
+/**
+ * Parquet encoding of a `realtime` {@link ColumnBatch}: the typed buffers become Arrow vectors as
+ * they are (no row objects, no per-cell work besides timestamps), written by parquet-wasm with the
+ * settings of encode.ts `encodeRows` (snappy, page V1, dictionaries), so both give the same file.
+ */
+
+/** Set bits per byte value. */
+const BITS = Uint8Array.from({ length: 256 }, (_, v) => {
+  let n = 0;
+  for (let x = v; x > 0; x >>= 1) n += x & 1;
+  return n;
+});
+
+/** Set bits among the first `n` of a bitmap (bits past `n` may be set in an over-allocated builder buffer). */
+function popcount(bits: Uint8Array, n: number): number {
+  const whole = n >> 3;
+  let set = 0;
+  for (let i = 0; i < whole; i++) set += BITS[bits[i]!]!;
+  for (let i = whole << 3; i < n; i++) set += (bits[i >> 3]! >> (i & 7)) & 1;
+  return set;
+}
+
+/** Epoch ms (exact integers) as INT64: two 32-bit words per value, no BigInt per cell (little-endian host). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+function int64Of(ms: Float64Array): BigInt64Array {
+  const out = new BigInt64Array(ms.length);
+  if (!LITTLE_ENDIAN) {
+    for (let i = 0; i < ms.length; i++) out[i] = BigInt(ms[i]!);
+    return out;
+  }
+  const words = new Uint32Array(out.buffer);
+  for (let i = 0; i < ms.length; i++) {
+    const v = ms[i]!;
+    words[2 * i] = v;
+    words[2 * i + 1] = Math.floor(v / 4294967296);
+  }
+  return out;
+}
+
+function vectorOf(spec: ColumnSpec, col: ColumnData, n: number): arrow.Vector {
+  const nulls = n - popcount(col.validity, n);
+  if (nulls > 0 && !spec.nullable) throw new TypeError(`lake encode: column ${spec.name} (${spec.type}) has nulls`);
+  const common = { length: n, nullCount: nulls, nullBitmap: nulls > 0 ? col.validity : undefined };
+  switch (col.type) {
+    case 'double':
+      return arrow.makeVector(arrow.makeData({ type: new arrow.Float64(), ...common, data: col.values }));
+    case 'timestamp':
+      return arrow.makeVector(
+        arrow.makeData({ type: new arrow.TimestampMillisecond('UTC'), ...common, data: int64Of(col.values) } as never),
+      );
+    case 'int':
+      return arrow.makeVector(arrow.makeData({ type: new arrow.Int32(), ...common, data: col.values }));
+    case 'bool':
+      return arrow.makeVector(arrow.makeData({ type: new arrow.Bool(), ...common, data: col.values }));
+    default:
+      return arrow.makeVector(
+        arrow.makeData({ type: new arrow.Utf8(), ...common, valueOffsets: col.offsets, data: col.bytes }),
+      );
+  }
+}
+
+/** Encode a `realtime` batch as one Parquet file (columns in schema order, rows in batch order). */
+export function encodeColumns(batch: ColumnBatch): Uint8Array {
+  const columns: Record<string, arrow.Vector> = {};
+  READING_COLUMNS.forEach((spec, c) => {
+    columns[spec.name] = vectorOf(spec, batch.columns[c] as ColumnData, batch.length);
+  });
+  const ipc = arrow.tableToIPC(new arrow.Table(columns), 'stream');
+  return parquet.writeParquet(parquet.Table.fromIPCStream(ipc), properties('realtime'));
+}
+
+/**
+ * Append the rows of a `realtime` Parquet object to a builder (for merge-on-write). Throws when the
+ * object's columns are not the `realtime` schema.
+ */
+export function decodeColumnsInto(bytes: Uint8Array, builder: ColumnBatchBuilder): void {
+  const table = arrow.tableFromIPC(parquet.readParquet(bytes).intoIPCStream());
+  const names = table.schema.fields.map((f) => f.name);
+  if (names.length !== READING_COLUMNS.length || READING_COLUMNS.some((c, i) => c.name !== names[i]))
+    throw new TypeError(`lake decode: not a realtime object (columns ${names.slice(0, 8).join(', ')}, …)`);
+  for (const batch of table.batches) builder.appendArrow(batch);
+}
+
+/** A `realtime` Parquet object as a batch. */
+export function decodeColumns(bytes: Uint8Array): ColumnBatch {
+  const builder = new ColumnBatchBuilder();
+  decodeColumnsInto(bytes, builder);
+  return builder.finish();
+}
