@@ -11,7 +11,7 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { contentHash } from '../core/billing/close';
+import { contentHash, draftsDigest } from '../core/billing/close';
 import { EkmPipelineError } from '../core/errors';
 import type {
   BillingMonthRecord,
@@ -28,7 +28,7 @@ import type {
 /**
  * {@link BillingStore} in the shared single-table state table (pk/sk, dynamo-state-table.ts), its
  * own `pk` prefixes (docs/billing.md "Monthly close"):
- * - month:     pk `BILL#{property}#{month}`, sk `MONTH`: `status`, `snapshotHash`, `invoices`, `published`, `closedAtMs`
+ * - month:     pk `BILL#{property}#{month}`, sk `MONTH`: `status`, `draftsDigest`, `snapshotHash`, `invoices`, `published`, `closedAtMs`
  * - snapshot:  same pk, sk `SNAPSHOT` (`hash`, `parts`) and `SNAPSHOT#0001`… (`body` in ≤ 300 KB parts:
  *              a property of thousands of tenants is larger than one 400 KB item)
  * - draft:     same pk, sk `DRAFT#{tenant}`: `body`, `totalMinor`
@@ -198,6 +198,7 @@ export class DynamoBillingStore implements BillingStore {
       property,
       month,
       status: (i.status?.S ?? 'open') as MonthStatus,
+      ...(i.draftsDigest?.S ? { draftsDigest: i.draftsDigest.S } : {}),
       ...(i.snapshotHash?.S ? { snapshotHash: i.snapshotHash.S } : {}),
       ...(i.invoices?.N ? { invoices: Number(i.invoices.N) } : {}),
       ...(i.published?.BOOL ? { published: true } : {}),
@@ -217,7 +218,7 @@ export class DynamoBillingStore implements BillingStore {
         new UpdateItemCommand({
           TableName: this.table,
           Key: { pk: S(pk), sk: S('MONTH') },
-          UpdateExpression: 'SET #s = if_not_exists(#s, :open)',
+          UpdateExpression: 'SET #s = if_not_exists(#s, :open) REMOVE draftsDigest',
           ConditionExpression: 'attribute_not_exists(#s) OR #s = :open',
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: { ':open': S('open') },
@@ -258,6 +259,22 @@ export class DynamoBillingStore implements BillingStore {
     const all = [...puts, ...deletes];
     for (let i = 0; i < all.length; i += TRANSACT_CHUNK)
       await this.transactOpen(property, month, all.slice(i, i + TRANSACT_CHUNK));
+    try {
+      await this.ddb.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { pk: S(pk), sk: S('MONTH') },
+          UpdateExpression: 'SET draftsDigest = :d',
+          ConditionExpression: '#s = :open',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':open': S('open'), ':d': S(draftsDigest(drafts)) },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const m = await this.getMonth(property, month);
+      throw closedError(property, month, m?.status ?? 'closing');
+    }
   }
 
   async listDrafts(property: string, month: string): Promise<DraftRecord[]> {

@@ -28,6 +28,8 @@ export interface BillingMonthRecord {
   readonly month: string;
   /** `open`: drafts may be replaced; `closing`: drafts frozen, numbering under way; `closed`: every draft frozen. */
   readonly status: MonthStatus;
+  /** core `draftsDigest` of the drafts, set once a draft run has written all of them. */
+  readonly draftsDigest?: string;
   /** Snapshot the month is closed from (set when closing starts). */
   readonly snapshotHash?: string;
   /** Closed invoices of the month (set when closed). */
@@ -97,7 +99,8 @@ export interface BillingStore {
   getMonth(property: string, month: string): Promise<BillingMonthRecord | undefined>;
   /**
    * Replace every draft and usage record of an open month with these (records of tenants not
-   * given are deleted). Throws `BILLING_MONTH_CLOSED` when the month is closing or closed.
+   * given are deleted), then record their `draftsDigest` on the month (cleared first, so a run cut
+   * short leaves none). Throws `BILLING_MONTH_CLOSED` when the month is closing or closed.
    */
   replaceDrafts(
     property: string,

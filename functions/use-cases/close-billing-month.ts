@@ -23,6 +23,7 @@ import {
   canonicalJson,
   type DraftBody,
   documentNumber,
+  draftsDigest,
   type InvoiceProvenance,
 } from '../core/billing/close';
 import type { Invoice } from '../core/billing/model';
@@ -142,11 +143,16 @@ export function makeCloseBillingMonth(deps: CloseBillingMonthDeps) {
           `${month} of property ${property} has no drafts to close; draft the month first`,
         );
       if (status.status === 'open') {
+        // Only a whole set of drafts made from the stored snapshot is frozen: a draft run cut short
+        // (drafts half replaced, or a new snapshot without its drafts) is drafted again first.
         const snapshot = await deps.store.getSnapshot(property, month);
-        if (!snapshot)
+        const stale = drafts.filter(
+          (d) => (JSON.parse(d.body) as DraftBody).provenance.snapshotHash !== snapshot?.hash,
+        );
+        if (!snapshot || status.draftsDigest !== draftsDigest(drafts) || stale.length > 0)
           throw new EkmPipelineError(
-            'BILLING_NO_DRAFTS',
-            `${month} of property ${property} has no snapshot; draft it again`,
+            'BILLING_DRAFTS_INCOMPLETE',
+            `the drafts of ${property} ${month} are not one complete draft run (a draft was interrupted); nothing was closed: draft the month again, then close it`,
           );
         status = await deps.store.beginClose(property, month, snapshot.hash);
         await fault('after-begin');

@@ -1,6 +1,6 @@
 import { DynamoBillingStore } from '../../functions/adapters/dynamo-billing-store';
 import { dynamoClientFromConfig, ensureStateTable } from '../../functions/adapters/dynamo-state-table';
-import { contentHash, documentNumber } from '../../functions/core/billing/close';
+import { contentHash, documentNumber, draftsDigest } from '../../functions/core/billing/close';
 import { type LocalAws, startLocalAws } from '../../functions/local/local-aws';
 import type { BillingStore, DraftRecord, FreezeRequest } from '../../functions/ports/billing-store';
 import { InMemoryBillingStore } from '../fakes/in-memory-billing-store';
@@ -68,7 +68,10 @@ describe.each(implementations)('billing store contract: %s', (_name, make) => {
     // Assess
     expect(await store.listDrafts('elm', '2026-03')).toEqual([draft('a', body)]);
     expect(await store.listUsage('elm', '2026-03')).toEqual([]);
-    expect((await store.getMonth('elm', '2026-03'))?.status).toBe('open');
+    expect(await store.getMonth('elm', '2026-03')).toMatchObject({
+      status: 'open',
+      draftsDigest: draftsDigest([draft('a', body)]),
+    });
   });
 
   it('keeps usage per tenant and day', async () => {

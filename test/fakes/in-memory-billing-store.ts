@@ -1,3 +1,4 @@
+import { draftsDigest } from '../../functions/core/billing/close';
 import { EkmPipelineError } from '../../functions/core/errors';
 import type {
   BillingMonthRecord,
@@ -53,7 +54,10 @@ export class InMemoryBillingStore implements BillingStore {
     const k = monthKey(property, month);
     this.drafts.set(k, new Map(drafts.map((d) => [d.tenant, { ...d }])));
     this.usage.set(k, new Map(usage.map((u) => [u.tenant, { ...u, days: u.days.map((d) => ({ ...d })) }])));
-    if (!this.months.has(k)) this.months.set(k, { property, month, status: 'open' });
+    this.months.set(k, {
+      ...(this.months.get(k) ?? { property, month, status: 'open' }),
+      draftsDigest: draftsDigest(drafts),
+    });
   }
   async listDrafts(property: string, month: string): Promise<DraftRecord[]> {
     return [...(this.drafts.get(monthKey(property, month))?.values() ?? [])].sort((a, b) =>

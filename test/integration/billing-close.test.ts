@@ -283,6 +283,40 @@ describe.each(kinds)('monthly close on %s', (_name, make) => {
     expect(await w.store.listDrafts('elm', '2026-03')).toEqual(before);
   });
 
+  it('refuses to close drafts of an interrupted draft run, and closes once the month is drafted again', async () => {
+    // Prepare: March drafted; then a re-draft with a renamed tenant dies after the new snapshot,
+    // before its drafts (nothing after the kill runs: no lease release).
+    await draft('2026-03', 'elm');
+    const renamed = FILE.replace('name: Unit B', 'name: Unit B (renamed)');
+    const dying: BillingStore = Object.assign(Object.create(w.store) as BillingStore, {
+      replaceDrafts: async () => {
+        throw new Error('killed before the drafts');
+      },
+      releaseLease: async () => undefined,
+    });
+    const billing = { ...w.billing, load: async () => parseBillingFileText(renamed, 'billing.yaml') };
+    await expect(
+      makeDraftBillingMonth({ billing, readings: w.readings, store: dying, clock: w.clock, owner: 'dead' })({
+        month: '2026-03',
+        property: 'elm',
+      }),
+    ).rejects.toThrow('killed');
+    w.clock.t += 61_000;
+    // Act
+    const refused = close('elm');
+    // Assess
+    await expect(refused).rejects.toMatchObject({ code: 'BILLING_DRAFTS_INCOMPLETE' });
+    expect(await w.store.listNumbers('elm')).toEqual([]);
+    expect((await w.store.getMonth('elm', '2026-03'))?.status).toBe('open');
+    await makeDraftBillingMonth({ billing, readings: w.readings, store: w.store, clock: w.clock })({
+      month: '2026-03',
+      property: 'elm',
+    });
+    await close('elm');
+    const closed = await assertConverged('elm', ['a', 'b', 'c']);
+    expect((JSON.parse(closed[1]!.body) as ClosedBody).invoice.tenantName).toBe('Unit B (renamed)');
+  });
+
   const crashes: [string, CloseStep, string][] = [
     ['after closing starts, before any number', 'after-begin', ''],
     ['before the first invoice is numbered', 'before-freeze', 'a'],

@@ -55,6 +55,16 @@ export function snapshotText(content: BillingSnapshotContent): { body: string; h
   return { body, hash: contentHash(body) };
 }
 
+/**
+ * The digest of a month's whole set of drafts (tenant and body of each, in tenant order): stored
+ * when a draft run has written all of them, checked by the close, so a set cut short by a crash is
+ * never frozen.
+ */
+export function draftsDigest(drafts: readonly { readonly tenant: string; readonly body: string }[]): string {
+  const sorted = [...drafts].sort((a, b) => (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0));
+  return contentHash(canonicalJson(sorted.map((d) => [d.tenant, d.body])));
+}
+
 /** The billing file a snapshot stands for (one property), for re-pricing a closed month. */
 export function billingFileOfSnapshot(content: BillingSnapshotContent): BillingFile {
   return { file: content.file, version: 1, currency: content.currency, properties: [content.property] };
