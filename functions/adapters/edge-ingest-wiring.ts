@@ -1,5 +1,6 @@
 import type { ProjectConfig } from '../config/project-config';
 import type { EdgeGateway } from '../core/edge/edge-batch';
+import { checkResolvedTokens } from '../core/edge/gateway-set';
 import { ValidationError } from '../core/errors';
 import { systemClock } from '../ports/clock';
 import type { SecretResolver } from '../ports/secret-resolver';
@@ -19,13 +20,21 @@ import { DefaultSecretResolver } from './secret-resolvers';
 /** Resolve every gateway token of the config (once, at start). */
 export async function resolveGateways(config: ProjectConfig, resolver: SecretResolver): Promise<EdgeGateway[]> {
   const gateways = config.edge?.gateways ?? [];
-  return Promise.all(
+  const resolved = await Promise.all(
     gateways.map(async (g, i) => ({
       id: g.id,
       meters: g.meters,
       token: await resolver.resolve(g.token, `edge.gateways[${i}].token`),
     })),
   );
+  // Different references may still hold one secret: compare the values (never printed).
+  const issues = checkResolvedTokens(resolved);
+  if (issues.length > 0)
+    throw new ValidationError(
+      config.file,
+      `unsafe edge gateways:\n  ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('\n  ')}`,
+    );
+  return resolved;
 }
 
 /** The use-case wired to the config's lake (S3 / S3-compatible) and state table (DynamoDB). */

@@ -4,6 +4,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import schema from '../../schemas/project-config.schema.json';
 import { ConfigTextSyntaxError, parseConfigText } from '../core/config-text';
+import { checkGatewaySet } from '../core/edge/gateway-set';
 import { ValidationError } from '../core/errors';
 
 /** Where a secret (EKM key, bearer token, gateway token) is read from; resolved at the last moment. */
@@ -101,6 +102,12 @@ export function parseProjectConfig(raw: unknown, file: string): ProjectConfig {
       );
     aliases.add(key.alias);
   });
+  const gatewayIssues = checkGatewaySet(cfg.edge?.gateways ?? []);
+  if (gatewayIssues.length > 0)
+    throw new ValidationError(
+      file,
+      `unsafe edge gateways:\n  ${gatewayIssues.map((issue) => `${issue.path}: ${issue.message}`).join('\n  ')}`,
+    );
   return { ...cfg, file: resolve(file), ekm: { ...EKM_DEFAULT_ENDPOINTS, ...cfg.ekm } };
 }
 
