@@ -3,7 +3,7 @@ import { dynamoClientFromConfig, ensureStateTable } from '../../functions/adapte
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { parseBillingFileText } from '../../functions/core/billing/billing-file';
 import type { ClosedBody, DraftBody } from '../../functions/core/billing/close';
-import { INTERVAL_MS, type RegisterRead } from '../../functions/core/billing/model';
+import type { RegisterRead } from '../../functions/core/billing/model';
 import { type LocalAws, startLocalAws } from '../../functions/local/local-aws';
 import type { BillingFileSource, ReadingsSource } from '../../functions/ports/billing-sources';
 import type { BillingStore } from '../../functions/ports/billing-store';
@@ -13,55 +13,11 @@ import { makeCreditNote } from '../../functions/use-cases/credit-note';
 import { makeDraftBillingMonth } from '../../functions/use-cases/draft-billing-month';
 import { InMemoryBillingStore } from '../fakes/in-memory-billing-store';
 import { InMemoryObjectStore } from '../fakes/in-memory-object-store';
+import { closeSources, FILE, reads } from '../fixtures/billing/close-fixture';
 
 // The monthly close end to end (docs/billing.md "Monthly close"): draft → close → publish, crashes
 // at every step, concurrent closes, late readings and credit notes. The same cases run on the real
 // parts (DynamoDB Local + the local S3 server, functions/local/local-aws.ts) and on the fakes.
-
-const flat = (p: number) => Array.from({ length: 12 }, () => Array(24).fill(p) as number[]);
-const RECORD = {
-  name: 'Flat',
-  energyratestructure: [[{ rate: 0.2, unit: 'kWh' }]],
-  energyweekdayschedule: flat(0),
-  energyweekendschedule: flat(0),
-  fixedchargefirstmeter: 10,
-  fixedchargeunits: '$/month',
-};
-const FILE = `
-version: 1
-currency: USD
-properties:
-  - id: elm
-    timezone: America/New_York
-    taxes: [{ name: Sales tax, percent: 5 }]
-    plans: [{ id: flat, versions: [{ from: 2026-01-01, urdb: flat.json }] }]
-    tenants:
-      - { id: a, name: Unit A, meters: ["1"], plan: flat }
-      - { id: b, name: Unit B, meters: ["2"], plan: flat }
-      - { id: c, name: Unit C, meters: ["3"], plan: flat }
-  - id: oak
-    timezone: UTC
-    plans: [{ id: flat, versions: [{ from: 2026-01-01, urdb: flat.json }] }]
-    tenants:
-      - { id: x, meters: ["4"], plan: flat }
-      - { id: y, meters: ["5"], plan: flat }
-`;
-const METERS = ['000000000001', '000000000002', '000000000003', '000000000004', '000000000005'];
-
-/** Reads every 15 minutes from late February to early May at kW(t) per meter. */
-function reads(kW: (meter: number, t: number) => number): Map<string, RegisterRead[]> {
-  const out = new Map<string, RegisterRead[]>();
-  METERS.forEach((m, k) => {
-    const list: RegisterRead[] = [];
-    let r = 1000;
-    for (let t = Date.parse('2026-02-25T00:00:00Z'); t <= Date.parse('2026-05-03T00:00:00Z'); t += INTERVAL_MS) {
-      list.push({ timeMs: t, kWhTot: r });
-      r += kW(k + 1, t) / 4;
-    }
-    out.set(m, list);
-  });
-  return out;
-}
 
 interface World {
   store: BillingStore;
@@ -71,6 +27,9 @@ interface World {
   billing: BillingFileSource;
   readings: ReadingsSource;
 }
+
+// DynamoDB Local on a shared 2-core machine: allow more than jest's 5 s per case.
+jest.setTimeout(30_000);
 
 let aws: LocalAws;
 beforeAll(async () => {
@@ -123,16 +82,7 @@ describe.each(kinds)('monthly close on %s', (_name, make) => {
       objects,
       clock,
       data,
-      billing: {
-        file: 'billing.yaml',
-        load: async () => parseBillingFileText(FILE, 'billing.yaml'),
-        urdbRecord: async () => RECORD,
-      },
-      readings: {
-        description: 'readings.csv',
-        readings: async (meters) =>
-          new Map(meters.filter((m) => data.reads.has(m)).map((m) => [m, data.reads.get(m)!])),
-      },
+      ...closeSources(data),
     };
   });
 
