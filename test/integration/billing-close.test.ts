@@ -432,5 +432,10 @@ describe.each(kinds)('monthly close on %s', (_name, make) => {
       credit({ property: 'elm', invoiceNumber: 'ELM-2026-03-0099', requestId: 'x', reason: 'x' }),
     ).rejects.toMatchObject({ code: 'VALIDATION' });
     expect((await w.store.listNumbers('elm')).map((n) => n.seq)).toEqual([1, 2, 3, 4, 5]);
+    // Never while a close or draft of the property runs.
+    await w.store.acquireLease('bill-close#elm', 'closing-run', 60_000, w.clock.now());
+    await expect(
+      credit({ property: 'elm', invoiceNumber: 'ELM-2026-03-0001', requestId: 'letter-19', reason: 'x' }),
+    ).rejects.toMatchObject({ code: 'BILLING_LOCKED' });
   });
 });
