@@ -8,8 +8,9 @@ import type { ObjectStore } from '../ports/object-store';
 
 /**
  * DuckDB over the lake. @duckdb/node-api has no httpfs, so the lake's objects are mirrored into a
- * local cache folder first (only changed objects are downloaded; objects gone from the lake, e.g.
- * hourly files merged by compaction, are removed from the cache so nothing is counted twice).
+ * local cache folder first (only changed objects are downloaded; files the mirror wrote whose
+ * objects left the lake, e.g. hourly files merged by compaction, are removed so nothing is counted
+ * twice; nothing else in the folder is touched).
  * Views `realtime`, `summary` and `quarantine` are pre-registered (Hive partitions `dataset`,
  * `date`, `origin` become columns); an empty dataset is an empty view with the full schema.
  * `realtime` holds one row per meter + time + source even while a read sits in two objects (an
@@ -20,11 +21,25 @@ import type { ObjectStore } from '../ports/object-store';
  */
 const MANIFEST = '.manifest.json';
 
+/**
+ * The cache folder of one lake: `<root>/<bucket>` without a prefix, `<root>/<bucket>~<prefix>` with
+ * one, so configs that share a bucket under different prefixes never share (or prune) a cache.
+ */
+export function lakeCacheDir(root: string, lake: { readonly bucket: string; readonly prefix?: string }): string {
+  const prefix = normalizePrefix(lake.prefix).replace(/\/+$/, '');
+  return join(root, prefix ? `${lake.bucket}~${prefix.replace(/[^A-Za-z0-9._=-]+/g, '_')}` : lake.bucket);
+}
+
+/**
+ * Mirror the lake into `dir`. Only files this mirror wrote (listed in its manifest) are ever
+ * removed, when their object left the lake; any other file in the folder is left alone and
+ * counted in `untracked`.
+ */
 export async function syncLakeToDir(
   store: ObjectStore,
   prefix: string | undefined,
   dir: string,
-): Promise<{ files: number; downloaded: number; removed: number }> {
+): Promise<{ files: number; downloaded: number; removed: number; untracked: number }> {
   const p = normalizePrefix(prefix);
   mkdirSync(dir, { recursive: true });
   const manifestPath = join(dir, MANIFEST);
@@ -46,16 +61,15 @@ export async function syncLakeToDir(
     downloaded++;
   }
   let removed = 0;
-  for (const file of listParquet(dir)) {
-    const rel = relative(dir, file).split(sep).join('/');
-    if (!wanted.has(rel)) {
-      rmSync(file, { force: true });
-      delete manifest[rel];
-      removed++;
-    }
+  for (const rel of Object.keys(manifest)) {
+    if (wanted.has(rel)) continue;
+    rmSync(join(dir, rel), { force: true });
+    delete manifest[rel];
+    removed++;
   }
   writeFileSync(manifestPath, JSON.stringify(manifest));
-  return { files: wanted.size, downloaded, removed };
+  const untracked = listParquet(dir).filter((file) => !(relative(dir, file).split(sep).join('/') in manifest)).length;
+  return { files: wanted.size, downloaded, removed, untracked };
 }
 
 function listParquet(dir: string): string[] {

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { queryLakeDir, syncLakeToDir } from '../../adapters/duckdb-lake';
+import { lakeCacheDir, queryLakeDir, syncLakeToDir } from '../../adapters/duckdb-lake';
 import { resolveEkmKey } from '../../adapters/ekm/clients';
-import { type LakeWiring, openLake } from '../../adapters/lake-wiring';
+import { type LakeWiring, lakeSections, openLake } from '../../adapters/lake-wiring';
 import { DefaultSecretResolver } from '../../adapters/secret-resolvers';
 import type { ProjectConfig } from '../../config/project-config';
 import { redactSecrets, ValidationError } from '../../core/errors';
@@ -203,18 +203,22 @@ export function registerLake(program: Command): void {
       .argument('<sql>', 'SQL over the views realtime, summary, quarantine (DuckDB dialect)')
       .description('Run SQL over the lake with DuckDB (objects are mirrored into a local cache first)')
       .option('--lake-dir <dir>', 'query a folder of lake files directly (no config, no S3)')
-      .option('--cache-dir <dir>', 'where lake objects are mirrored', '.local/lake-cache'),
+      .option('--cache-dir <dir>', 'root of the mirror folders (one per lake bucket + prefix)', '.local/lake-cache'),
   ).action(async (sql: string, opts: LakeOpts) => {
     let dir = opts.lakeDir ? resolve(opts.lakeDir) : undefined;
     if (!dir) {
       const config = findConfig(opts);
       const lake = openLake(config);
       try {
-        dir = resolve(opts.cacheDir ?? '.local/lake-cache', config.lake?.bucket ?? 'lake');
+        dir = lakeCacheDir(resolve(opts.cacheDir ?? '.local/lake-cache'), lakeSections(config).lake);
         const synced = await syncLakeToDir(lake.objectStore, lake.prefix, dir);
         process.stderr.write(
           `lake: ${synced.files} objects (${synced.downloaded} downloaded, ${synced.removed} removed) in ${dir}\n`,
         );
+        if (synced.untracked > 0)
+          process.stderr.write(
+            `note: ${synced.untracked} .parquet file(s) in ${dir} were not written by the mirror; they are left alone (the views read those under dataset=*/)\n`,
+          );
       } finally {
         await lake.close();
       }
