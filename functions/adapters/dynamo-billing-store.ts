@@ -36,7 +36,7 @@ import type {
  * - document:  same pk, sk `DOC#{key}`: `kind`, `seq`, `number`, `body`, `totalMinor`, `closedAtMs`
  * - sequence:  pk `BILLSEQ#{property}`, sk `SEQ`: `last` (N, the last number given)
  * - register:  same pk, sk `NO#{seq, 10 digits}`: `number`, `month`, `key`
- * - lease:     pk `LOCK#{name}`, sk `LOCK`: `owner`, `leaseUntil` (as dynamo-ingest-state.ts)
+ * - lease:     pk `LOCK#{name}`, sk `LOCK`: `owner`, `leaseUntil` (as dynamo-ingest-state.ts, without `expiresAt`)
  * Nothing billing-related carries `expiresAt`: closed documents are kept for good.
  */
 const SNAPSHOT_PART_CHARS = 300_000;
@@ -481,7 +481,8 @@ export class DynamoBillingStore implements BillingStore {
             sk: S('LOCK'),
             owner: S(owner),
             leaseUntil: N(nowMs + ttlMs),
-            expiresAt: N(Math.ceil((nowMs + ttlMs) / 1000) + 3600),
+            // No `expiresAt`: TTL would judge the lease by the wall clock, not the clock it was taken
+            // with; a lapsed lease item is harmless (the next acquire overwrites it).
           },
           ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now OR #o = :owner',
           ExpressionAttributeNames: { '#o': 'owner' },

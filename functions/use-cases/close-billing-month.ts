@@ -120,8 +120,15 @@ export function makeCloseBillingMonth(deps: CloseBillingMonthDeps) {
     const { property, month } = input;
     const owner = deps.owner ?? `close-${deps.clock.now()}-${Math.random().toString(36).slice(2, 8)}`;
     const lease = billingLeaseName(property);
+    // Renewed at most every third of the lease (one write per invoice would double a 10,000-tenant
+    // close): the lease then never has less than two thirds left when a write starts. Numbering
+    // does not depend on it anyway: freezes are conditional.
+    let renewedAt = deps.clock.now();
     const renew = async () => {
-      if (!(await deps.store.acquireLease(lease, owner, ttl, deps.clock.now())))
+      const now = deps.clock.now();
+      if (now - renewedAt < ttl / 3) return;
+      renewedAt = now;
+      if (!(await deps.store.acquireLease(lease, owner, ttl, now)))
         throw new EkmPipelineError(
           'LEASE_LOST',
           `the close of ${property} ${month} lost its lease to another run; what was closed stays closed, re-run it`,
@@ -160,7 +167,14 @@ export function makeCloseBillingMonth(deps: CloseBillingMonthDeps) {
 
       const invoices: CloseBillingMonthResult['invoices'][number][] = [];
       if (status.status === 'closing') {
+        // Invoices an interrupted run already froze keep their numbers (no write for them).
+        const frozen = new Map((await deps.store.listClosed(property, month)).map((d) => [d.key, d]));
         for (const draft of drafts) {
+          const done = frozen.get(draft.tenant);
+          if (done) {
+            invoices.push({ tenant: draft.tenant, number: done.number, totalMinor: done.totalMinor, created: false });
+            continue;
+          }
           await renew();
           await fault('before-freeze', draft.tenant);
           const { invoice, provenance } = JSON.parse(draft.body) as DraftBody;
