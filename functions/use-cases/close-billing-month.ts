@@ -6,7 +6,7 @@
  *
  * Input: the month and the property. Output: the invoices with their numbers and the published keys.
  * 1. Take the property's billing lease (`BILLING_LOCKED` when another draft or close holds it);
- *    it is renewed before every write and a renewal that fails stops the close (`LEASE_LOST`).
+ *    it is renewed every third of its length and a renewal that fails stops the close (`LEASE_LOST`).
  * 2. The month goes `open` → `closing` (drafts can no longer be replaced), with its snapshot hash.
  * 3. Per draft, in tenant order: `freeze` gives the next number of the property and writes the
  *    closed invoice in one transaction (an invoice closed by an earlier, interrupted run keeps
