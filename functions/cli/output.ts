@@ -54,6 +54,34 @@ export function reportError(error: unknown): number {
   if (err instanceof ValidationError) process.stderr.write(`error: ${err.message}\n`);
   else if (err instanceof EkmPipelineError) process.stderr.write(`error [${err.code}]: ${err.message}\n`);
   else process.stderr.write(`error: ${err.message}\n`);
+  const down = refusedLoopback(err);
+  if (down)
+    process.stderr.write(
+      `  nothing is listening on ${down}: if that is the local stack, start it with \`npm start -- --serve\` and keep it running (a plain \`npm start\` stops its services when it ends)\n`,
+    );
   if (process.env.DEBUG && err.stack) process.stderr.write(`${err.stack}\n`);
   return EXIT_FAILURE;
+}
+
+/** `127.0.0.1:PORT` when the error (or its causes) is a refused connection to this machine. */
+function refusedLoopback(error: unknown, depth = 0): string | undefined {
+  if (!error || typeof error !== 'object' || depth > 5) return undefined;
+  const e = error as {
+    code?: unknown;
+    message?: unknown;
+    address?: unknown;
+    port?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
+  const text = typeof e.message === 'string' ? e.message : '';
+  const m = /ECONNREFUSED ((?:127\.0\.0\.1|::1|localhost):\d+)/.exec(text);
+  if (m) return m[1];
+  if (e.code === 'ECONNREFUSED' && typeof e.address === 'string' && /^(127\.|::1$)/.test(e.address))
+    return `${e.address}:${String(e.port)}`;
+  for (const inner of [e.cause, ...(Array.isArray(e.errors) ? e.errors : [])]) {
+    const found = refusedLoopback(inner, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
 }

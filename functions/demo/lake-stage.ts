@@ -1,12 +1,26 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { queryLakeDir, syncLakeToDir } from '../adapters/duckdb-lake';
 import { dynamoClientFromConfig, ensureStateTable } from '../adapters/dynamo-state-table';
 import { resolveEkmKey } from '../adapters/ekm/clients';
 import { openLake } from '../adapters/lake-wiring';
 import { DefaultSecretResolver } from '../adapters/secret-resolvers';
-import type { ProjectConfig } from '../config/project-config';
+import { loadProjectConfig, type ProjectConfig } from '../config/project-config';
 import { startLocalAws } from '../local/local-aws';
 import type { DemoStage } from './demo-context';
+
+/** Add top-level sections to the project config file `npm start` wrote, and load it again. */
+function addToConfigFile(file: string, sections: Record<string, unknown>): ProjectConfig {
+  const text = readFileSync(file, 'utf8');
+  const header = text
+    .split('\n')
+    .filter((line) => line.startsWith('#'))
+    .join('\n');
+  const raw = { ...(parse(text) as Record<string, unknown>), ...sections };
+  writeFileSync(file, `${header ? `${header}\n` : ''}${stringify(raw)}`);
+  return loadProjectConfig(file);
+}
 
 /** Bucket and table names of the local stack. */
 export const LOCAL_LAKE_BUCKET = 'ekm-lake';
@@ -30,11 +44,12 @@ export const lakeStage: DemoStage = {
     ctx.onClose(() => aws.close());
     ctx.local.s3Endpoint = aws.s3Endpoint;
     ctx.local.dynamoEndpoint = aws.dynamoEndpoint;
-    const config: ProjectConfig = {
-      ...base,
+    // The config file gets the lake and state table too, so every README command (ingest,
+    // compact, query, unlock) runs against this stack while `npm start -- --serve` keeps it up.
+    const config: ProjectConfig = addToConfigFile(base.file, {
       lake: { bucket: LOCAL_LAKE_BUCKET, endpoint: aws.s3Endpoint, region: 'us-east-1' },
       state: { table: LOCAL_STATE_TABLE, endpoint: aws.dynamoEndpoint, region: 'us-east-1' },
-    };
+    });
     ctx.local.config = config;
     await ensureStateTable(dynamoClientFromConfig(config.state ?? {}), LOCAL_STATE_TABLE);
     ctx.log(`local S3 (s3rver) on ${aws.s3Endpoint}, DynamoDB Local on ${aws.dynamoEndpoint}`);
