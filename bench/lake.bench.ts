@@ -6,6 +6,10 @@
  *     `--quick` uses 50 meters):
  *     readings/s vs bare JSON.parse of the same bytes and vs DuckDB (read_json → COPY TO parquet,
  *     1 thread) on the same file; bytes per reading; peak RSS (separate process).
+ *     Side by side in the same rounds: the row path (parse → readings → rows → encodeRows) and the
+ *     columnar path (core/ekm/realtime-columns.ts → column-batch.ts → encode-columns.ts), plus the
+ *     peak RSS of a child process that ingests the same reads with the columnar path only
+ *     (bench/support/columns-ingest.ts: the 25-meter response bodies as the client receives them, from files).
  * (b) 10,000 meters through one realtime ingest run against the local EKM cloud (separate process,
  *     50 ms latency) into s3rver + DynamoDB Local: wall time, requests, peak RSS.
  */
@@ -20,7 +24,10 @@ import { dynamoClientFromConfig, ensureStateTable } from '../functions/adapters/
 import { openLake } from '../functions/adapters/lake-wiring';
 import { parseProjectConfig } from '../functions/config/project-config';
 import { parseReadResponse } from '../functions/core/ekm/realtime';
+import { estimateReads, parseRealtimeInto } from '../functions/core/ekm/realtime-columns';
+import { ColumnBatchBuilder, mergeOrder } from '../functions/core/parquet/column-batch';
 import { encodeRows } from '../functions/core/parquet/encode';
+import { encodeColumnsStreaming } from '../functions/core/parquet/encode-columns';
 import { READING_COLUMNS } from '../functions/core/parquet/lake-schema';
 import { type LakeRow, readingToRow } from '../functions/core/parquet/rows';
 import { generateAccount } from '../functions/fake-cloud/generate-account';
@@ -44,7 +51,8 @@ async function timedAsync<T>(fn: () => Promise<T>): Promise<{ s: number; value: 
 }
 const maxRssMb = () => process.resourceUsage().maxRSS / 1024;
 
-async function realtimeBody(meters: number): Promise<string> {
+/** One document of every meter's reads (what the lake paths are timed on), and the 25-meter responses it joins. */
+async function realtimeBodies(meters: number): Promise<{ body: string; parts: string[] }> {
   const cloud = await startFakeCloud({ account: generateAccount({ meters }), seed: 1 });
   const ids = cloud.account.gateways.flatMap((g) => g.meters.map((m) => m.id));
   const parts: string[] = [];
@@ -62,7 +70,11 @@ async function realtimeBody(meters: number): Promise<string> {
     sets.push(...(JSON.parse(body) as { readMeter: { ReadSet: unknown[] } }).readMeter.ReadSet);
   }
   await cloud.close();
-  return JSON.stringify({ readMeter: { Requested: sets.length, ReadSet: sets } });
+  return { body: JSON.stringify({ readMeter: { Requested: sets.length, ReadSet: sets } }), parts };
+}
+
+async function realtimeBody(meters: number): Promise<string> {
+  return (await realtimeBodies(meters)).body;
 }
 
 /** Seconds spent per stage of {@link endToEnd} (summed over calls), to show where the time goes. */
@@ -87,6 +99,25 @@ function endToEnd(body: string): Uint8Array {
   return bytes;
 }
 
+/** JSON bodies → typed column buffers → merge order → Parquet bytes: the columnar path, no object per read. */
+async function columnsEndToEnd(bodies: readonly string[]): Promise<Uint8Array> {
+  const builder = new ColumnBatchBuilder();
+  let t = process.hrtime.bigint();
+  for (const body of bodies) {
+    builder.reserve(estimateReads(body));
+    parseRealtimeInto(body, { via: 'bench' }, builder);
+  }
+  columnStages.parse += lap(t);
+  t = process.hrtime.bigint();
+  const batch = builder.finish(mergeOrder(builder));
+  columnStages.merge += lap(t);
+  t = process.hrtime.bigint();
+  const out = await encodeColumnsStreaming(batch);
+  columnStages.encode += lap(t);
+  return out;
+}
+const columnStages = { parse: 0, merge: 0, encode: 0 };
+
 async function duckdbCopy(file: string, out: string): Promise<void> {
   const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
   const conn = await instance.connect();
@@ -98,7 +129,7 @@ async function duckdbCopy(file: string, out: string): Promise<void> {
 }
 
 async function batchBench(meters: number): Promise<void> {
-  const body = await realtimeBody(meters);
+  const { body, parts } = await realtimeBodies(meters);
   const rssBefore = maxRssMb();
   const dir = mkdtempSync(join(tmpdir(), 'lake-bench-'));
   const file = join(dir, 'realtime.json');
@@ -106,22 +137,43 @@ async function batchBench(meters: number): Promise<void> {
   const reads = parseReadResponse(body, { via: 'bench' }).length;
   // Warm up each path once, then alternate rounds.
   endToEnd(body);
+  await columnsEndToEnd([body]);
   JSON.parse(body);
   await duckdbCopy(file, join(dir, 'duck.parquet'));
   stages.parse = stages.map = stages.encode = 0;
+  columnStages.parse = columnStages.merge = columnStages.encode = 0;
   let bare = 0;
   let e2e = 0;
+  let cols = 0;
   let duck = 0;
   let bytes = 0;
+  let colBytes = 0;
   const rounds = 3;
   for (let i = 0; i < rounds; i++) {
     bare += timed(() => JSON.parse(body)).s;
     const r = timed(() => endToEnd(body));
     e2e += r.s;
     bytes = r.value.length;
+    const c = await timedAsync(() => columnsEndToEnd([body]));
+    cols += c.s;
+    colBytes = c.value.length;
     duck += (await timedAsync(() => duckdbCopy(file, join(dir, 'duck.parquet')))).s;
   }
   const duckBytes = statSync(join(dir, 'duck.parquet')).size;
+  // Peak RSS of the columnar path alone: a child that reads the 25-meter responses from files.
+  parts.forEach((part, i) => {
+    writeFileSync(join(dir, `part-${String(i).padStart(4, '0')}.json`), part);
+  });
+  const child = spawn(process.execPath, [...process.execArgv, join(__dirname, 'support/columns-ingest.ts'), dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  const [code] = (await once(child, 'exit')) as [number];
+  if (code !== 0) throw new Error(`support/columns-ingest.ts failed with ${code}`);
+  const rss = JSON.parse(out) as { rows: number; quarantined: number; peakRssMb: number; rssBeforeMb: number };
   rmSync(dir, { recursive: true, force: true });
   const perS = (s: number) => ((reads * rounds) / s).toFixed(0);
   console.log(
@@ -136,13 +188,23 @@ async function batchBench(meters: number): Promise<void> {
     `    lake path by stage: parse+normalize ${share(stages.parse)}, readings → rows ${share(stages.map)}, rows → Parquet ${share(stages.encode)}`,
   );
   console.log(
-    `    DuckDB read_json → COPY parquet (1 thread): ${perS(duck)} readings/s; lake path = ${(duck / e2e).toFixed(2)}× DuckDB`,
+    `    columnar path (JSON text → typed columns → merge → encode, snappy): ${perS(cols)} readings/s = ${(bare / cols).toFixed(2)}× JSON.parse`,
+  );
+  const colShare = (x: number) => `${((x / cols) * 100).toFixed(0)}%`;
+  console.log(
+    `    columnar path by stage: parse into columns ${colShare(columnStages.parse)}, merge order ${colShare(columnStages.merge)}, columns → Parquet ${colShare(columnStages.encode)}`,
   );
   console.log(
-    `    bytes per reading: lake ${(bytes / reads).toFixed(1)} B (${READING_COLUMNS.length} typed columns), DuckDB ${(duckBytes / reads).toFixed(1)} B`,
+    `    DuckDB read_json → COPY parquet (1 thread): ${perS(duck)} readings/s; lake path = ${(duck / e2e).toFixed(2)}× DuckDB, columnar path = ${(duck / cols).toFixed(2)}× DuckDB`,
+  );
+  console.log(
+    `    bytes per reading: lake ${(bytes / reads).toFixed(1)} B (${READING_COLUMNS.length} typed columns), columnar path ${(colBytes / reads).toFixed(1)} B, DuckDB ${(duckBytes / reads).toFixed(1)} B`,
   );
   console.log(
     `    peak RSS: ${maxRssMb().toFixed(0)} MB (${rssBefore.toFixed(0)} MB before the batch work, body generation included)`,
+  );
+  console.log(
+    `    peak RSS, columnar path alone (child process, ${parts.length} response bodies read from files one at a time, ${rss.rows} rows, ${rss.quarantined} quarantined): ${rss.peakRssMb.toFixed(0)} MB (${rss.rssBeforeMb.toFixed(0)} MB at start)`,
   );
 }
 

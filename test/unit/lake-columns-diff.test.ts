@@ -2,7 +2,7 @@ import { parseReadResponseWithRejections, type RealtimeRejection } from '../../f
 import { parseRealtimeInto, type RealtimeColumnsResult } from '../../functions/core/ekm/realtime-columns';
 import { ColumnBatchBuilder, mergeOrder } from '../../functions/core/parquet/column-batch';
 import { decodeRows, encodeRows } from '../../functions/core/parquet/encode';
-import { decodeColumnsInto, encodeColumns } from '../../functions/core/parquet/encode-columns';
+import { decodeColumnsInto, encodeColumns, encodeColumnsStreaming } from '../../functions/core/parquet/encode-columns';
 import { type LakeRow, mergeRows, quarantineRow, type Rejected, readingToRow } from '../../functions/core/parquet/rows';
 import { generateAccount } from '../../functions/fake-cloud/generate-account';
 import { DEMO_ACCOUNT_KEY } from '../../functions/fake-cloud/identities';
@@ -130,6 +130,18 @@ describe('columnar realtime path = row path', () => {
     expect(got?.rows).toHaveLength(12 * 200);
     expect(new Set(got?.rows.map((r) => r.protocol))).toEqual(new Set(['v3', 'v4']));
     expect(got?.rows.some((r) => r.good === false)).toBe(true);
+  });
+
+  it('writes the same rows when the writer receives the batch in record-batch slices (encodeColumnsStreaming)', async () => {
+    // Prepare: several slices and a short last one, failed reads and v3/v4 mixed.
+    const builder = new ColumnBatchBuilder();
+    parseRealtimeInto(body, { via: 'demo' }, builder);
+    const batch = builder.finish(mergeOrder(builder));
+    expect(batch.length % 1000).not.toBe(0);
+    // Act
+    const streamed = decodeRows(await encodeColumnsStreaming(batch, 1000));
+    // Assess
+    expect(streamed).toEqual(decodeRows(encodeColumns(batch)));
   });
 
   it('agrees on reads shuffled and repeated within a meter, with and without since/until', () => {

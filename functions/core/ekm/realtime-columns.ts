@@ -701,3 +701,13 @@ export function parseRealtimeInto(body: string, ctx: ParseContext, builder: Colu
   }
   return { firstRow, endRow: builder.length, rejected: parsed.rejected, lakeRejected, referencePath: true };
 }
+
+/**
+ * About how many reads a body holds (each read has one `Time_Stamp_UTC_ms` key): for
+ * {@link ColumnBatchBuilder.reserve} before parsing, so the buffers grow once, not on the way.
+ */
+export function estimateReads(body: string): number {
+  let n = 0;
+  for (let at = body.indexOf('"Time_Stamp_UTC_ms"'); at >= 0; at = body.indexOf('"Time_Stamp_UTC_ms"', at + 19)) n++;
+  return n;
+}

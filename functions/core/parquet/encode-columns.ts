@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
-import { type ColumnBatch, ColumnBatchBuilder, type ColumnData } from './column-batch';
+import { type ColumnBatch, ColumnBatchBuilder, type ColumnData, isText } from './column-batch';
 import { properties } from './encode';
 import { type ColumnSpec, READING_COLUMNS } from './lake-schema';
 
@@ -73,6 +73,83 @@ export function encodeColumns(batch: ColumnBatch): Uint8Array {
   });
   const ipc = arrow.tableToIPC(new arrow.Table(columns), 'stream');
   return parquet.writeParquet(parquet.Table.fromIPCStream(ipc), properties('realtime'));
+}
+
+/** Rows `[from, to)` of a batch without copying values (`from` a multiple of 8, so bitmaps stay byte-aligned). */
+function sliceOf(batch: ColumnBatch, from: number, to: number): ColumnBatch {
+  const bits = (b: Uint8Array) => b.subarray(from >> 3, (to + 7) >> 3);
+  return {
+    length: to - from,
+    columns: batch.columns.map((col): ColumnData => {
+      if (isText(col)) {
+        const base = col.offsets[from]!;
+        const offsets = new Int32Array(to - from + 1);
+        for (let i = 0; i <= to - from; i++) offsets[i] = col.offsets[from + i]! - base;
+        return {
+          type: col.type,
+          offsets,
+          bytes: col.bytes.subarray(base, col.offsets[to]),
+          validity: bits(col.validity),
+        };
+      }
+      if (col.type === 'bool') return { type: 'bool', values: bits(col.values), validity: bits(col.validity) };
+      if (col.type === 'int')
+        return { type: 'int', values: col.values.subarray(from, to), validity: bits(col.validity) };
+      return { type: col.type, values: col.values.subarray(from, to), validity: bits(col.validity) };
+    }),
+  };
+}
+
+/** Rows per record batch handed to the streaming writer (a multiple of 8). */
+const SLICE_ROWS = 64 * 1024;
+
+/**
+ * {@link encodeColumns} for large batches: the same file (same rows, row groups and settings),
+ * but the writer receives the rows one record batch of `sliceRows` (default {@link SLICE_ROWS}) at a time, so neither an
+ * IPC copy of the whole batch nor a wasm copy of it is ever held (peak memory is the batch plus a
+ * slice plus the encoded pages).
+ */
+export async function encodeColumnsStreaming(batch: ColumnBatch, sliceRows = SLICE_ROWS): Promise<Uint8Array> {
+  if (!Number.isInteger(sliceRows) || sliceRows < 8 || sliceRows % 8 !== 0)
+    throw new RangeError(`sliceRows must be a positive multiple of 8, got ${sliceRows}`);
+  let from = 0;
+  const input = new ReadableStream<parquet.RecordBatch>({
+    pull(controller) {
+      if (from >= batch.length && from > 0) {
+        controller.close();
+        return;
+      }
+      const to = Math.min(batch.length, from + sliceRows);
+      const slice = sliceOf(batch, from, to);
+      const columns: Record<string, arrow.Vector> = {};
+      READING_COLUMNS.forEach((spec, c) => {
+        columns[spec.name] = vectorOf(spec, slice.columns[c] as ColumnData, slice.length);
+      });
+      const table = parquet.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(columns), 'stream'));
+      const recordBatch = table.recordBatch(0);
+      table.free();
+      from = to === 0 ? 1 : to;
+      if (recordBatch) controller.enqueue(recordBatch);
+      if (to >= batch.length) controller.close();
+    },
+  });
+  const output = (await parquet.transformParquetStream(input, properties('realtime'))) as ReadableStream<Uint8Array>;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = output.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
 /**
