@@ -5,6 +5,7 @@ import addFormats from 'ajv-formats';
 import schema from '../../schemas/project-config.schema.json';
 import { ConfigTextSyntaxError, parseConfigText } from '../core/config-text';
 import { checkGatewaySet } from '../core/edge/gateway-set';
+import { isValidTimeZone } from '../core/ekm/ekm-time';
 import { ValidationError } from '../core/errors';
 
 /** Where a secret (EKM key, bearer token, gateway token) is read from; resolved at the last moment. */
@@ -101,6 +102,11 @@ export function parseProjectConfig(raw: unknown, file: string): ProjectConfig {
         `duplicate alias ${JSON.stringify(key.alias)}; aliases must be unique`,
       );
     aliases.add(key.alias);
+    if (key.timezone !== undefined && !isValidTimeZone(key.timezone))
+      throw new ValidationError(
+        `${file}: /keys/${i}/timezone`,
+        `unknown time zone ${JSON.stringify(key.timezone)}; use an IANA name such as America/New_York (the zone of the meters' site, used for summary dates)`,
+      );
   });
   const gatewayIssues = checkGatewaySet(cfg.edge?.gateways ?? []);
   if (gatewayIssues.length > 0)

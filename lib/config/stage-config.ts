@@ -4,6 +4,8 @@
  * with messages that quote the bad value, and passed to the stacks as typed props.
  * Secrets are referenced by Secrets Manager name; their values never pass through CDK.
  */
+import { isValidTimeZone } from '../../functions/core/ekm/ekm-time';
+
 export interface StageKeyConfig {
   /** Non-secret alias used in logs, object keys and tables. */
   readonly alias: string;
@@ -85,6 +87,10 @@ export function parseStageConfig(context: unknown): StageConfig {
       fail(`keys[${i}].alias must match ${ALIAS}, got ${JSON.stringify(key.alias)}`);
     if (seen.has(key.alias)) fail(`keys[${i}].alias ${JSON.stringify(key.alias)} is used twice`);
     seen.add(key.alias);
+    if (key.timezone !== undefined && (typeof key.timezone !== 'string' || !isValidTimeZone(key.timezone)))
+      fail(
+        `keys[${i}].timezone must be an IANA time zone such as America/New_York, got ${JSON.stringify(key.timezone)}`,
+      );
     if (typeof key.secretName !== 'string' || key.secretName === '')
       fail(`keys[${i}].secretName must name a Secrets Manager secret, got ${JSON.stringify(key.secretName)}`);
   }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { type EkmClients, makeEkmClients, resolveEkmKey } from '../../adapters/ekm/clients';
 import { DefaultSecretResolver } from '../../adapters/secret-resolvers';
 import type { ProjectConfig } from '../../config/project-config';
-import { parseEkmDate } from '../../core/ekm/ekm-time';
+import { checkTimeZone, parseEkmDate } from '../../core/ekm/ekm-time';
 import { ValidationError } from '../../core/errors';
 import { toMeterId } from '../../core/readings/meter-id';
 import { type FaultConfig, parseFaultConfig } from '../../fake-cloud/faults';
@@ -331,7 +331,10 @@ export function registerEkmCloud(program: Command): void {
     .option('--report <r>', '15, hr, dy, wk, mo or range', 'dy')
     .requiredOption('--start <date>', 'start, YYYYMMDDhhmm in --timezone or ISO')
     .requiredOption('--end <date>', 'end (exclusive), YYYYMMDDhhmm in --timezone or ISO')
-    .option('--timezone <tz>', 'IANA zone for dates and bucket boundaries', 'UTC')
+    .option(
+      '--timezone <tz>',
+      "IANA zone for dates and bucket boundaries (default: the key's keys[].timezone, else UTC)",
+    )
     .option('--fields <patterns>', 'summary fields, * allowed (kWh_Tot*), joined with ~ or ,')
     .option('--config <path>', 'project config')
     .option('--key-alias <alias>', 'which configured key to use')
@@ -342,18 +345,27 @@ export function registerEkmCloud(program: Command): void {
         report: string;
         start: string;
         end: string;
-        timezone: string;
+        timezone?: string;
         fields?: string;
         config?: string;
         keyAlias?: string;
         json?: boolean;
       }) => {
+        // Summary dates follow the site's zone: the flag, else the key's configured zone, else UTC.
+        const timezone =
+          opts.timezone !== undefined
+            ? checkTimeZone(opts.timezone, '--timezone')
+            : (() => {
+                const config = findConfig(opts.config);
+                const alias = aliasOf(config, opts.keyAlias);
+                return config.keys.find((k) => k.alias === alias)?.timezone ?? 'UTC';
+              })();
         const query = {
           meters: meterList(opts.meters),
           report: opts.report as SummaryReport,
-          startMs: dateOption('--start', opts.start, opts.timezone),
-          endMs: dateOption('--end', opts.end, opts.timezone),
-          timezone: opts.timezone,
+          startMs: dateOption('--start', opts.start, timezone),
+          endMs: dateOption('--end', opts.end, timezone),
+          timezone,
           ...(opts.fields ? { fields: opts.fields.split(/[~,]/).filter((f) => f !== '') } : {}),
         };
         const buckets = await withClients(opts, (c, key) => c.summary.read(key, query));
