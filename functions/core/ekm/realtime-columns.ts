@@ -509,13 +509,9 @@ class Scanner {
       let f = shape[k];
       let matched = false;
       if (f !== undefined) {
-        const q = f.quoted;
-        const n = q.length;
-        let j = 0;
-        while (j < n && s.charCodeAt(p + j) === q.charCodeAt(j)) j++;
-        if (j === n) {
+        if (s.startsWith(f.quoted, p)) {
           matched = true;
-          p += n;
+          p += f.quoted.length;
         }
       }
       if (!matched) {
