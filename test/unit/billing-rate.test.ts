@@ -18,8 +18,7 @@ function usage(grid: PeriodGrid, kWhAt: (i: number) => number, revAt?: (i: numbe
 
 const total = (r: RatedMonth) => r.lines.reduce((s, l) => s + l.amount, 0);
 const totalMinor = (r: RatedMonth) => r.lines.reduce((s, l) => s + l.amountMinor, 0);
-const chargesBeforeMinimum = (r: RatedMonth) =>
-  r.lines.reduce((s, l) => (l.kind === 'minimum' ? s : s + l.amount), 0);
+const chargesBeforeMinimum = (r: RatedMonth) => r.lines.reduce((s, l) => (l.kind === 'minimum' ? s : s + l.amount), 0);
 const isPeak = (grid: PeriodGrid, i: number) =>
   grid.weekend[i] === 0 && (grid.localHour[i] as number) >= 15 && (grid.localHour[i] as number) < 20;
 
