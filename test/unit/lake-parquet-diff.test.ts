@@ -34,7 +34,14 @@ const REF_DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 function refToDouble(value: FieldValue): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   const text = value.trim();
-  return REF_DECIMAL.test(text) ? Number(text) : undefined;
+  // Decimal text that overflows a double ("1e400") is refused like any non-finite number.
+  return REF_DECIMAL.test(text) && Number.isFinite(Number(text)) ? Number(text) : undefined;
+}
+/** The rejection for a value that is not a finite number (core/parquet/rows.ts `notANumber`). */
+function refNotANumber(field: string, value: FieldValue, expected: string): string {
+  return typeof value === 'number' || REF_DECIMAL.test(value.trim())
+    ? `${field}: ${JSON.stringify(String(value))} is not a finite number (outside the range of a double)`
+    : `${field}: expected ${expected}, got ${JSON.stringify(value)}`;
 }
 function refToInt(value: FieldValue): number | undefined {
   const n = refToDouble(value);
@@ -53,14 +60,19 @@ function refFields(reading: Reading): LakeRow | string {
       extra[field] = value;
       continue;
     }
+    // EKM's dotted name and its column spelling are one field: both in one reading is refused.
+    if (column !== field && reading.fields[column] !== undefined)
+      return `${field} and ${column} are one field (column ${column}); send only one of them`;
     if (typeof value !== 'number' && typeof value !== 'string')
       return `${field}: expected a number or decimal text, got ${JSON.stringify(value)}`;
     if (type === 'double') {
       const n = refToDouble(value);
-      if (n === undefined) return `${field}: expected a number, got ${JSON.stringify(value)}`;
+      if (n === undefined) return refNotANumber(field, value, 'a number');
       row[column] = n;
     } else if (type === 'int') {
       const n = refToInt(value);
+      if (n === undefined && refToDouble(value) === undefined)
+        return refNotANumber(field, value, 'an integer state/setting');
       if (n === undefined) return `${field}: expected an integer state/setting, got ${JSON.stringify(value)}`;
       row[column] = n;
     } else row[column] = String(value);
@@ -181,6 +193,8 @@ function edgeReadings(): Reading[] {
     'Infinity',
     '1_0',
     '1e',
+    '1e400',
+    '-1e400',
     '--1',
     '١٢',
     '\u00a012',
@@ -201,6 +215,12 @@ function edgeReadings(): Reading[] {
     meter: '000300000369',
     timeMs: T0,
     fields: { 'PERR.NR': '1', PERR_NR: '2', Model: 'Ω-meter ✓', Firmware: '\ud800x', Note: 'café', Flag: true },
+  } as unknown as Reading);
+  out.push({
+    ...base,
+    meter: '000300000369',
+    timeMs: T0 + 1000,
+    fields: { 'PERR.NR': '1', Model: 'Ω-meter ✓', Firmware: '\ud800x', Note: 'café', Flag: true },
   } as unknown as Reading);
   return out;
 }

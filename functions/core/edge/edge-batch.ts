@@ -8,9 +8,12 @@
  * `Authorization: Bearer <gateway token>`, `Idempotency-Key: <batchId>`, body
  * `{ "gateway": "site-1", "batchId": "site-1-000000000001-000000000500", "readings": [Reading, ...] }`.
  */
+import { FIELD_CATALOG } from '../ekm/field-catalog';
+import { ekmFieldOf, READING_COLUMNS, READING_META_COLUMNS } from '../parquet/lake-schema';
 import { readingToRow } from '../parquet/rows';
 import { isMeterId } from '../readings/meter-id';
 import type { FieldValue, Reading } from '../readings/reading';
+import { suggestFields } from '../triggers/fields';
 
 /** A gateway allowed to post batches (token already resolved; never logged). */
 export interface EdgeGateway {
@@ -57,6 +60,13 @@ export interface EdgeRefusal {
 const BATCH_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_.]{0,63}$/;
 const READING_KEYS = new Set(['meter', 'timeMs', 'good', 'protocol', 'source', 'via', 'fields']);
+/** Field names an edge reading may carry: EKM's catalog and the lake's reading columns (EKM spelling). */
+const EDGE_FIELDS: ReadonlySet<string> = new Set([
+  ...FIELD_CATALOG.map((f) => f.name),
+  ...READING_COLUMNS.filter((c) => !READING_META_COLUMNS.includes(c) && c.name !== 'extra').map((c) =>
+    ekmFieldOf(c.name),
+  ),
+]);
 
 /** Compare two strings in time independent of where they differ (token check). */
 export function constantTimeEqual(a: string, b: string): boolean {
@@ -184,8 +194,13 @@ export function validateEdgeBatch(
         issue(`${at}.fields`, `expected 1..${EDGE_LIMITS.maxFieldsPerReading} fields, got ${entries.length}`);
       }
       for (const [name, value] of entries) {
-        if (!FIELD_NAME.test(name)) issue(`${at}.fields`, `field name ${show(name)} is not an EKM field name`);
-        else if (typeof value === 'number' ? !Number.isFinite(value) : typeof value !== 'string') {
+        if (!FIELD_NAME.test(name) || !EDGE_FIELDS.has(name)) {
+          const like = FIELD_NAME.test(name) ? suggestFields(name, EDGE_FIELDS) : [];
+          issue(
+            `${at}.fields`,
+            `field name ${show(name)} is not an EKM field name${like.length ? `; did you mean ${like.join(', ')}?` : ' (see functions/core/ekm/field-catalog.ts)'}`,
+          );
+        } else if (typeof value === 'number' ? !Number.isFinite(value) : typeof value !== 'string') {
           issue(`${at}.fields.${name}`, `expected a finite number or text, got ${show(value)}`);
         } else if (typeof value === 'string' && value.length > EDGE_LIMITS.maxStringLength) {
           issue(`${at}.fields.${name}`, `text longer than ${EDGE_LIMITS.maxStringLength} characters`);

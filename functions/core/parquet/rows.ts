@@ -191,6 +191,9 @@ export function readingToRow(reading: Reading): { row: LakeRow } | { rejected: R
       continue;
     }
     const column = target.column;
+    // EKM's dotted name and its column spelling (PERR.NR / PERR_NR) are one field: both is ambiguous.
+    if (column !== field && fields[column] !== undefined)
+      return fail(`${field} and ${column} are one field (column ${column}); send only one of them`);
     if (typeof value !== 'number' && typeof value !== 'string')
       return fail(`${field}: expected a number or decimal text, got ${JSON.stringify(value)}`);
     if (target.type === 'double') {
