@@ -77,8 +77,13 @@ export function buildProgram(): Command {
     .option('--json', 'print one JSON object keyed by EKM field names')
     .action((opts: { hex: string; kind?: FrameKind; address?: string; scale?: number; json?: boolean }) => {
       const hex = opts.hex.replace(/\s+/g, '');
-      if (!/^([0-9a-fA-F]{2})*$/.test(hex))
-        fail(`--hex: not an even number of hex digits (${hex.length} characters); pass the frame as hex, e.g. 021024…`);
+      const notHex = /[^0-9a-fA-F]/.exec(hex);
+      if (notHex)
+        fail(
+          `--hex: ${JSON.stringify(notHex[0])} at position ${notHex.index + 1} is not a hex digit (0-9, a-f); pass the frame as hex, e.g. 021024…`,
+        );
+      if (hex.length % 2 !== 0)
+        fail(`--hex: not an even number of hex digits (${hex.length} digits); pass the frame as hex, e.g. 021024…`);
       try {
         const block = decodeFrame(Buffer.from(hex, 'hex'), {
           ...(opts.kind ? { kind: opts.kind } : {}),

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { lakeCacheDir, queryLakeDir, syncLakeToDir } from '../../adapters/duckdb-lake';
@@ -42,12 +43,20 @@ export function parseTimeFlag(flag: string, value: string | undefined): number |
     : /^\d{4}-\d{2}-\d{2}/.test(value)
       ? Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value)
       : Number.NaN;
-  if (!Number.isFinite(ms))
+  if (!Number.isFinite(ms) || !realCalendarDate(value))
     throw new ValidationError(
       flag,
       `cannot read ${JSON.stringify(value)} as a time; use 2026-11-01, 2026-11-01T10:15Z or 202611011015 (UTC)`,
     );
   return ms;
+}
+
+/** False for a date that does not exist (2026-02-30, 2026-13-45), which Date.parse may roll over. */
+function realCalendarDate(value: string): boolean {
+  const m = /^(\d{4})-?(\d{2})-?(\d{2})/.exec(value);
+  if (!m) return true;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]) && Number(m[2]) >= 1;
 }
 
 function aliasesOf(config: ProjectConfig, alias: string | undefined): string[] {
@@ -183,8 +192,11 @@ export function registerLake(program: Command): void {
       .option('--date <YYYY-MM-DD>', 'only this UTC day (default: every day before today)')
       .option('--origin <alias>', 'only this key alias / gateway id (default: all)'),
   ).action(async (opts: LakeOpts) => {
-    if (opts.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.date))
-      throw new ValidationError('--date', `expected YYYY-MM-DD, got ${JSON.stringify(opts.date)}`);
+    if (opts.date !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(opts.date) || !realCalendarDate(opts.date)))
+      throw new ValidationError(
+        '--date',
+        `expected a UTC date YYYY-MM-DD that exists, got ${JSON.stringify(opts.date)}`,
+      );
     const result = await withLake(opts, (lake) =>
       lake.compact({ ...(opts.date ? { date: opts.date } : {}), ...(opts.origin ? { origins: [opts.origin] } : {}) }),
     );
@@ -206,6 +218,11 @@ export function registerLake(program: Command): void {
       .option('--cache-dir <dir>', 'root of the mirror folders (one per lake bucket + prefix)', '.local/lake-cache'),
   ).action(async (sql: string, opts: LakeOpts) => {
     let dir = opts.lakeDir ? resolve(opts.lakeDir) : undefined;
+    if (dir && !existsSync(dir))
+      throw new ValidationError(
+        '--lake-dir',
+        `${JSON.stringify(opts.lakeDir)} does not exist; pass a folder of lake files (after npm start: .local/lake-cache/ekm-lake), or leave --lake-dir out to query the configured lake`,
+      );
     if (!dir) {
       const config = findConfig(opts);
       const lake = openLake(config);
