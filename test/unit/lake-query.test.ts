@@ -47,9 +47,9 @@ describe('lake query (DuckDB over a mirrored lake)', () => {
     );
     const empty = await queryLakeDir(dir, 'SELECT count(*)::INT AS n FROM summary');
     // Assess
-    expect(first).toEqual({ files: 2, downloaded: 2, removed: 0 });
+    expect(first).toEqual({ files: 2, downloaded: 2, removed: 0, untracked: 0 });
     expect(again.downloaded).toBe(0);
-    expect(afterDelete).toEqual({ files: 1, downloaded: 0, removed: 1 });
+    expect(afterDelete).toEqual({ files: 1, downloaded: 0, removed: 1, untracked: 0 });
     expect(q.rows).toEqual([{ n: 6, failed: 1, top: 15, origin: 'demo', d: '2026-11-25' }]);
     expect(empty.rows).toEqual([{ n: 0 }]);
     expect(renderTable(q.columns, q.rows)).toContain('(1 rows)');
