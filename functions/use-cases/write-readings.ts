@@ -9,7 +9,8 @@
  *    `quarantine` dataset), never dropped.
  * 2. Group rows by their deterministic object (dataset, origin, UTC date, hour window, meter shard).
  * 3. For each object: read what it holds, merge (one row per meter+time+source, sorted), encode,
- *    PUT. A re-run or a re-delivered read therefore replaces instead of adding, and a PUT is atomic,
+ *    PUT. Realtime objects are merged and encoded on typed columns (core/parquet/column-batch.ts,
+ *    encode-columns.ts; test/unit/lake-columns-diff.test.ts holds them equal to the row path). A re-run or a re-delivered read therefore replaces instead of adding, and a PUT is atomic,
  *    so nothing is ever half-written.
  * 4. Resolve only after every PUT succeeded: callers advance cursors after this promise.
  *
@@ -21,7 +22,9 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../core/errors';
 import { forEachLimit } from '../core/for-each-limit';
+import { type ColumnBatch, ColumnBatchBuilder, mergeOrder } from '../core/parquet/column-batch';
 import { decodeRows, encodeRows } from '../core/parquet/encode';
+import { decodeColumnsInto, encodeColumnsStreaming } from '../core/parquet/encode-columns';
 import type { Dataset } from '../core/parquet/lake-schema';
 import {
   hourWindowOf,
@@ -80,11 +83,33 @@ export async function mergeIntoObject(
   return merged.length;
 }
 
+/**
+ * Merge `realtime` rows held in columns into one lake object: get, decode into columns, merge (one
+ * row per meter + time + source, incoming wins, sorted like {@link mergeRows}), encode, put.
+ */
+export async function mergeColumnsIntoObject(store: ObjectStore, key: string, incoming: ColumnBatch): Promise<number> {
+  const existing = await store.get(key);
+  const builder = new ColumnBatchBuilder(incoming.length + 1024);
+  if (existing) decodeColumnsInto(existing, builder);
+  builder.appendBatch(incoming);
+  const order = mergeOrder(builder);
+  await store.put(key, await encodeColumnsStreaming(builder.finish(order)), PARQUET_CONTENT_TYPE);
+  return order.length;
+}
+
 /** The lake writer shared by realtime/summary ingest and the edge ingest endpoint. */
 export function makeLakeWriter(deps: LakeWriterDeps) {
   const prefix = deps.prefix ?? '';
   const shards = deps.shards ?? 1;
   const concurrency = deps.concurrency ?? 4;
+
+  async function writeColumnGroups(groups: Map<string, ColumnBatchBuilder>): Promise<string[]> {
+    const keys = [...groups.keys()].sort();
+    await forEachLimit(keys, concurrency, async (key) => {
+      await mergeColumnsIntoObject(deps.objectStore, key, groups.get(key)!.finish());
+    });
+    return keys;
+  }
 
   async function writeGroups(dataset: Dataset, groups: Map<string, LakeRow[]>): Promise<string[]> {
     const keys = [...groups.keys()].sort();
@@ -98,9 +123,9 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
    * Re-target hourly groups whose day is already compacted at the day object (one LIST per
    * touched partition), so the day never holds a read twice.
    */
-  async function intoCompactedDays(groups: Map<string, LakeRow[]>): Promise<Map<string, LakeRow[]>> {
+  async function intoCompactedDays(groups: Map<string, ColumnBatchBuilder>): Promise<Map<string, ColumnBatchBuilder>> {
     const listed = new Map<string, Set<string>>();
-    const out = new Map<string, LakeRow[]>();
+    const out = new Map<string, ColumnBatchBuilder>();
     for (const [key, rows] of groups) {
       const ref = parseObjectKey(key);
       let target = key;
@@ -114,9 +139,9 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
         const dayKey = objectKey(prefix, { ...ref, window: { kind: 'day' } });
         if (existing.has(dayKey)) target = dayKey;
       }
-      const list = out.get(target);
-      if (!list) out.set(target, rows);
-      else for (const row of rows) list.push(row);
+      const into = out.get(target);
+      if (!into) out.set(target, rows);
+      else into.appendBatch(rows.finish());
     }
     return out;
   }
@@ -132,7 +157,7 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
   return {
     /** Write readings of one origin into the `realtime` dataset (hour windows), quarantining bad ones. */
     async writeReadings(readings: readonly Reading[], opts: { readonly via: string }): Promise<WriteResult> {
-      const groups = new Map<string, LakeRow[]>();
+      const groups = new Map<string, ColumnBatchBuilder>();
       const rejected: Rejected[] = [];
       const newestByMeter = new Map<string, number>();
       let rows = 0;
@@ -162,13 +187,18 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
           shard: shardOf(reading.meter, shards),
         };
         const key = objectKey(prefix, ref);
-        pushTo(groups, key, mapped.row);
+        let group = groups.get(key);
+        if (!group) {
+          group = new ColumnBatchBuilder(256);
+          groups.set(key, group);
+        }
+        group.appendRow(mapped.row);
         rows++;
         if (reading.timeMs > (newestByMeter.get(reading.meter) ?? Number.NEGATIVE_INFINITY))
           newestByMeter.set(reading.meter, reading.timeMs);
       }
       const keys = [
-        ...(await writeGroups('realtime', await intoCompactedDays(groups))),
+        ...(await writeColumnGroups(await intoCompactedDays(groups))),
         ...(await quarantine(opts.via, rejected)),
       ];
       return { keys: keys.sort(), rows, rejected, newestByMeter };
