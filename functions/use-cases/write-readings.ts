@@ -22,7 +22,16 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../core/errors';
 import { forEachLimit } from '../core/for-each-limit';
-import { type ColumnBatch, ColumnBatchBuilder, mergeOrder } from '../core/parquet/column-batch';
+import {
+  COL,
+  type ColumnBatch,
+  ColumnBatchBuilder,
+  compareRows,
+  type FloatColumn,
+  mergeOrder,
+  type TextColumn,
+  textAt,
+} from '../core/parquet/column-batch';
 import { decodeRows, encodeRows } from '../core/parquet/encode';
 import { decodeColumnsInto, encodeColumnsStreaming } from '../core/parquet/encode-columns';
 import type { Dataset } from '../core/parquet/lake-schema';
@@ -103,10 +112,10 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
   const shards = deps.shards ?? 1;
   const concurrency = deps.concurrency ?? 4;
 
-  async function writeColumnGroups(groups: Map<string, ColumnBatchBuilder>): Promise<string[]> {
+  async function writeColumnGroups(groups: Map<string, ColumnBatch>): Promise<string[]> {
     const keys = [...groups.keys()].sort();
     await forEachLimit(keys, concurrency, async (key) => {
-      await mergeColumnsIntoObject(deps.objectStore, key, groups.get(key)!.finish());
+      await mergeColumnsIntoObject(deps.objectStore, key, groups.get(key)!);
     });
     return keys;
   }
@@ -123,9 +132,9 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
    * Re-target hourly groups whose day is already compacted at the day object (one LIST per
    * touched partition), so the day never holds a read twice.
    */
-  async function intoCompactedDays(groups: Map<string, ColumnBatchBuilder>): Promise<Map<string, ColumnBatchBuilder>> {
+  async function intoCompactedDays(groups: Map<string, ColumnBatch>): Promise<Map<string, ColumnBatch>> {
     const listed = new Map<string, Set<string>>();
-    const out = new Map<string, ColumnBatchBuilder>();
+    const out = new Map<string, ColumnBatch>();
     for (const [key, rows] of groups) {
       const ref = parseObjectKey(key);
       let target = key;
@@ -141,7 +150,12 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
       }
       const into = out.get(target);
       if (!into) out.set(target, rows);
-      else into.appendBatch(rows.finish());
+      else {
+        const both = new ColumnBatchBuilder(into.length + rows.length);
+        both.appendBatch(into);
+        both.appendBatch(rows);
+        out.set(target, both.finish());
+      }
     }
     return out;
   }
@@ -198,10 +212,61 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
           newestByMeter.set(reading.meter, reading.timeMs);
       }
       const keys = [
-        ...(await writeColumnGroups(await intoCompactedDays(groups))),
+        ...(await writeColumnGroups(
+          await intoCompactedDays(new Map([...groups].map(([key, group]) => [key, group.finish()]))),
+        )),
         ...(await quarantine(opts.via, rejected)),
       ];
       return { keys: keys.sort(), rows, rejected, newestByMeter };
+    },
+
+    /**
+     * Write rows the columnar realtime parser put into `builder` (core/ekm/realtime-columns.ts:
+     * `parseRealtimeInto` with `via` as the parse context's) into the `realtime` dataset, like
+     * {@link writeReadings} writes the same reads: same objects, one row per meter + time + source.
+     * `rejected` are the parse results' `lakeRejected`, quarantined here as writeReadings would.
+     * Rows of another `via` are a programming error (the parser writes the context's).
+     */
+    async writeColumns(
+      builder: ColumnBatchBuilder,
+      opts: { readonly via: string; readonly rejected?: readonly Rejected[] },
+    ): Promise<WriteResult> {
+      const live = builder.liveRows();
+      const view = builder.view();
+      const meters = meterIdsOf(view, live);
+      const times = (view.columns[COL.time] as FloatColumn).values;
+      const byKey = new Map<string, number[]>();
+      const newestByMeter = new Map<string, number>();
+      const viaCol = view.columns[COL.via] as TextColumn;
+      for (let k = 0; k < live.length; k++) {
+        const i = live[k]!;
+        if (k === 0 || compareRows(viaCol, i, live[k - 1]!) !== 0) {
+          if (textAt(viaCol, i) !== opts.via)
+            throw new ValidationError('via', `rows came through ${JSON.stringify(textAt(viaCol, i))}, not ${opts.via}`);
+        }
+        const meter = meters[k]!;
+        const timeMs = times[i]!;
+        const { date, window } = hourWindowOf(timeMs);
+        const key = objectKey(prefix, {
+          dataset: 'realtime',
+          origin: opts.via,
+          date,
+          window,
+          shard: shardOf(meter, shards),
+        });
+        const list = byKey.get(key);
+        if (list) list.push(i);
+        else byKey.set(key, [i]);
+        if (timeMs > (newestByMeter.get(meter) ?? Number.NEGATIVE_INFINITY)) newestByMeter.set(meter, timeMs);
+      }
+      const groups = new Map<string, ColumnBatch>();
+      for (const [key, rows] of byKey) groups.set(key, builder.finish(Int32Array.from(rows)));
+      const rejected = [...(opts.rejected ?? [])];
+      const keys = [
+        ...(await writeColumnGroups(await intoCompactedDays(groups))),
+        ...(await quarantine(opts.via, rejected)),
+      ];
+      return { keys: keys.sort(), rows: live.length, rejected, newestByMeter };
     },
 
     /** Write summary buckets of one key alias into the `summary` dataset (one object per UTC day and shard). */
@@ -235,7 +300,25 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
   };
 }
 
-export type LakeWriter = ReturnType<typeof makeLakeWriter>;
+/** What ingest needs of the lake writer (readings and summary buckets). */
+export type LakeWriter = Pick<ReturnType<typeof makeLakeWriter>, 'writeReadings' | 'writeBuckets'>;
+/** The lake writer with its columnar entry point ({@link makeLakeWriter}'s `writeColumns`). */
+export type ColumnarLakeWriter = ReturnType<typeof makeLakeWriter>;
+
+/** The meter id of each of `rows` (decoded once per run of equal meters: reads come grouped by meter). */
+function meterIdsOf(batch: ColumnBatch, rows: Int32Array): string[] {
+  const col = batch.columns[COL.meter] as TextColumn;
+  const out: string[] = new Array(rows.length);
+  let last = -1;
+  let id = '';
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k]!;
+    if (last < 0 || compareRows(col, i, last) !== 0) id = textAt(col, i) ?? '';
+    last = i;
+    out[k] = id;
+  }
+  return out;
+}
 
 /**
  * The edge endpoint's side of the lake: each batch is one object of its own (see

@@ -493,6 +493,11 @@ function meterNumber(col: TextColumn, i: number): number {
   return v;
 }
 
+/** Byte order of the values of rows a and b of a text column (0: same text). */
+export function compareRows(col: TextColumn, a: number, b: number): number {
+  return compareText(col, a, b);
+}
+
 function compareText(col: TextColumn, a: number, b: number): number {
   const fa = col.offsets[a]!;
   const la = col.offsets[a + 1]! - fa;
