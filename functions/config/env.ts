@@ -1,3 +1,4 @@
+import { jsonSyntaxProblem } from '../core/config-text';
 import { ValidationError } from '../core/errors';
 import { ENV } from './env-names';
 import { EKM_DEFAULT_ENDPOINTS, type ProjectConfig, parseProjectConfig } from './project-config';
@@ -26,7 +27,8 @@ function jsonEnv(env: Env, name: string): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {
-    throw new ValidationError(name, `is not valid JSON: ${(cause as Error).message}`, { cause });
+    // Position only: JSON.parse's message quotes the text, which may hold a secret.
+    throw new ValidationError(name, `is ${jsonSyntaxProblem(cause)}; check the variable's JSON`);
   }
 }
 

@@ -110,3 +110,13 @@ function unresolvedAliases(doc: Document): number[] {
   });
   return offsets;
 }
+
+/**
+ * What is wrong with JSON text, from a JSON.parse error, without the text: Node's messages quote
+ * the input near the error (`Unexpected token 'x', "{"token": "ab"... is not valid JSON`).
+ */
+export function jsonSyntaxProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : '';
+  const position = /at position (\d+)/.exec(message)?.[1];
+  return position === undefined ? 'not valid JSON' : `not valid JSON (at character ${Number(position) + 1})`;
+}

@@ -10,6 +10,7 @@ import { DefaultSecretResolver } from '../adapters/secret-resolvers';
 import { optionalEnv, requiredEnv } from '../config/env';
 import { ENV } from '../config/env-names';
 import { type ProjectConfig, parseProjectConfig } from '../config/project-config';
+import { jsonSyntaxProblem } from '../core/config-text';
 import { ValidationError } from '../core/errors';
 import type { IngestEdgeBatch } from '../use-cases/ingest-edge-batch';
 
@@ -37,7 +38,8 @@ export function loadEdgeIngestConfig(env: Readonly<Record<string, string | undef
     gateways = JSON.parse(requiredEnv(env, ENV.EDGE_GATEWAYS_JSON));
   } catch (cause) {
     if (cause instanceof ValidationError) throw cause;
-    throw new ValidationError(ENV.EDGE_GATEWAYS_JSON, `is not valid JSON: ${(cause as Error).message}`, { cause });
+    // Position only: JSON.parse's message quotes the text, which may hold a secret.
+    throw new ValidationError(ENV.EDGE_GATEWAYS_JSON, `is ${jsonSyntaxProblem(cause)}; check the variable's JSON`);
   }
   if (!Array.isArray(gateways))
     throw new ValidationError(ENV.EDGE_GATEWAYS_JSON, 'must be a JSON array of {id, tokenSecretId, meters}');

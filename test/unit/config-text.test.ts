@@ -1,3 +1,4 @@
+import { projectConfigFromEnv } from '../../functions/config/env';
 import { ConfigTextSyntaxError, parseConfigText } from '../../functions/core/config-text';
 
 const KEY = 'S3cr3tEkmKeyQWERTY';
@@ -39,5 +40,26 @@ describe('parseConfigText', () => {
     expect(parseConfigText('a: [1, 2]\n')).toEqual({ a: [1, 2] });
     expect(parseConfigText('{"a": [1, 2]}')).toEqual({ a: [1, 2] });
     expect(parseConfigText('{"a": [1, 2], # comment\n}')).toEqual({ a: [1, 2] });
+  });
+});
+
+describe('JSON in environment variables', () => {
+  it('fails on bad EKM_KEYS_JSON with the position, never the text', () => {
+    // Prepare: a token pasted where a secret id belongs, with a missing quote.
+    const env = {
+      EKM_KEYS_JSON: `[{"alias": "demo", "secretId": ${TOKEN}}]`,
+      LAKE_BUCKET: 'lake',
+      STATE_TABLE: 'state',
+    };
+    // Act
+    let message = '';
+    try {
+      projectConfigFromEnv(env);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    // Assess
+    expect(message).toMatch(/^EKM_KEYS_JSON: is not valid JSON/);
+    expect(message).not.toContain(TOKEN.slice(0, 8));
   });
 });
