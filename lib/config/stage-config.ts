@@ -4,6 +4,7 @@
  * with messages that quote the bad value, and passed to the stacks as typed props.
  * Secrets are referenced by Secrets Manager name; their values never pass through CDK.
  */
+import { checkGatewaySet } from '../../functions/core/edge/gateway-set';
 import { isValidTimeZone } from '../../functions/core/ekm/ekm-time';
 
 export interface StageKeyConfig {
@@ -100,6 +101,17 @@ export function parseStageConfig(context: unknown): StageConfig {
     if (!Array.isArray(g.meters) || g.meters.some((m) => !/^\d{12}$/.test(String(m))))
       fail(`edgeGateways[${i}].meters must be 12-digit meter ids, got ${JSON.stringify(g.meters)}`);
   }
+  // The same safety rules as the project config's edge.gateways (functions/core/edge/gateway-set.ts).
+  const gatewayIssues = checkGatewaySet(
+    edgeGateways.map((g) => ({ id: g.id, token: { secretsManager: String(g.tokenSecretName) }, meters: g.meters })),
+  );
+  const stagePath = (text: string) =>
+    text.replace(
+      /\/edge\/gateways\/(\d+)\/(\w+)(?:\/(\d+))?/g,
+      (_all, i: string, field: string, j?: string) =>
+        `edgeGateways[${i}].${field === 'token' ? 'tokenSecretName' : field}${j === undefined ? '' : `[${j}]`}`,
+    );
+  if (gatewayIssues[0]) fail(stagePath(`${gatewayIssues[0].path}: ${gatewayIssues[0].message}`));
   const realtimeEveryMinutes = positiveMinutes(r.realtimeEveryMinutes, 'realtimeEveryMinutes', 10, 600);
   return {
     stageName,

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseStageConfig } from '../../lib/config/stage-config';
 
 const ROOT = join(__dirname, '../..');
 const SHARED = 'gw-token-shared-5f4e3d';
@@ -68,5 +69,35 @@ describe('ekm-pipeline edge serve refuses an unsafe gateway set (real process)',
     expect(r.stderr).toContain(config);
     expect(r.stderr).toMatch(message);
     expect(r.stderr + r.stdout).not.toContain(SHARED);
+  });
+});
+
+describe('stage config edgeGateways (CDK synth)', () => {
+  it.each([
+    [
+      [
+        { id: 'site-1', tokenSecretName: 't1', meters: [] },
+        { id: 'site-1', tokenSecretName: 't2', meters: [] },
+      ],
+      /edgeGateways\[1\]\.id: duplicate gateway id "site-1"/,
+    ],
+    [
+      [
+        { id: 'site-1', tokenSecretName: 't1', meters: [] },
+        { id: 'site-2', tokenSecretName: 't1', meters: [] },
+      ],
+      /edgeGateways\[1\]\.tokenSecretName: gateway "site-2" uses the same token/,
+    ],
+    [
+      [
+        { id: 'site-1', tokenSecretName: 't1', meters: ['000350000900'] },
+        { id: 'site-2', tokenSecretName: 't2', meters: ['000350000900'] },
+      ],
+      /edgeGateways\[1\]\.meters\[0\]: meter "000350000900" is also on gateway "site-1"/,
+    ],
+  ])('fails at synth on an unsafe gateway set (%#)', (edgeGateways, message) => {
+    expect(() => parseStageConfig({ stageName: 'dev', keys: [{ alias: 'a', secretName: 's' }], edgeGateways })).toThrow(
+      message,
+    );
   });
 });
