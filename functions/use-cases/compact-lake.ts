@@ -78,8 +78,9 @@ export function makeCompactLake(deps: CompactLakeDeps) {
               owner: runId,
               ttlMs: lockTtlMs,
               what: `an ingest of "${origin}" (lease ${lock})`,
-              alias: origin,
-              ...(lock.startsWith('ingest-realtime#') ? { staleRuns: { job: 'ingest-realtime', alias: origin } } : {}),
+              ...(lock.startsWith('ingest-realtime#')
+                ? { alias: origin, staleRuns: { job: 'ingest-realtime', alias: origin } }
+                : {}),
             }),
           );
         } catch (error) {

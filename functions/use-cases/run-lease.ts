@@ -37,8 +37,8 @@ export interface TakeRunLeaseOptions {
   readonly renewEveryMs?: number;
   /** What is locked, for the busy message, e.g. `another realtime ingest or compaction of "demo"`. */
   readonly what: string;
-  /** Alias whose CLI unlock releases it (named in the busy message). */
-  readonly alias: string;
+  /** Key alias whose `ekm-pipeline unlock` releases it (named in the busy message); absent for other leases. */
+  readonly alias?: string;
   /** Mark dead runs of this job and alias as failed once the lease is taken. */
   readonly staleRuns?: { readonly job: RunRecord['job']; readonly alias: string };
 }
@@ -104,8 +104,8 @@ function busyMessage(opts: TakeRunLeaseOptions, holder: LeaseInfo | undefined, n
     : '';
   return (
     `${opts.what} holds the lease${who}; it is renewed while that run works. Retry after it finishes; ` +
-    `if that run died, its lease expires within ${Math.ceil(opts.ttlMs / 1000)} s, ` +
-    `or release it now with: ekm-pipeline unlock --key-alias ${opts.alias}`
+    `if that run died, its lease expires within ${Math.ceil(opts.ttlMs / 1000)} s` +
+    (opts.alias ? `, or release it now with: ekm-pipeline unlock --key-alias ${opts.alias}` : '')
   );
 }
 
