@@ -21,6 +21,8 @@ describe('checkRrule bounds', () => {
     ['FREQ=MINUTELY;INTERVAL=2;BYMINUTE=1', '20200101T000000Z', /never fires: counting INTERVAL=2 minutely steps/],
     ['FREQ=DAILY;UNTIL=20250201T000000Z', '20250101T000000Z', /UNTIL 2025-02-01T00:00:00Z.*never fires again/],
     ['FREQ=DAILY;COUNT=3', '20250101T000000Z', /has no firing after now/],
+    ['FREQ=DAILY;BYHOUR=6;BYSETPOS=2', '20250101T000000Z', /has no firing after now .* within the search bound/],
+    ['FREQ=SECONDLY;BYSETPOS=2', '20250101T000000Z', /has no firing after now .* within the search bound/],
   ])('fails fast when %s (DTSTART %s) can never fire, naming the rule', (rrule, dtstart, message) => {
     // Act
     const { check, ms } = timed(`DTSTART:${dtstart}\nRRULE:${rrule}`);
@@ -28,7 +30,7 @@ describe('checkRrule bounds', () => {
     expect(check.ok).toBe(false);
     expect(!check.ok && check.message).toMatch(message);
     expect(!check.ok && check.message).toContain(rrule);
-    expect(ms).toBeLessThan(2000);
+    expect(ms).toBeLessThan(5000);
   });
 
   it.each([
@@ -56,7 +58,7 @@ describe('checkRrule bounds', () => {
     const next = check.ok ? check.next.map((t) => new Date(t).toISOString().replace('.000Z', 'Z')) : [];
     expect(next).toHaveLength(5);
     expect(next.slice(0, first.length)).toEqual(first);
-    expect(ms).toBeLessThan(2000);
+    expect(ms).toBeLessThan(5000);
   });
 
   it('agrees with rrule itself on rules rrule can walk (DTSTART close to now)', () => {

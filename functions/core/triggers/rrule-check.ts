@@ -77,6 +77,8 @@ const FREQUENCIES = ['YEARLY', 'MONTHLY', 'WEEKLY', 'DAILY', 'HOURLY', 'MINUTELY
 const DAY_MS = 86_400_000;
 /** Days examined at most when looking for the next firings (10 years of candidate days). */
 const MAX_DAYS = 3660;
+/** Candidate times examined at most (a SECONDLY rule has 86,400 a day). */
+const MAX_CANDIDATES = 2_000_000;
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const startOfDay = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
 
@@ -89,8 +91,8 @@ const startOfDay = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
  *    BYWEEKNO, BYDAY) gives the days the rule can fire on at all (cheap: one period per year).
  *    No such day → "never fires" (e.g. February 30).
  * 2. DAILY and finer rules (without COUNT): each candidate day's firings are computed from
- *    BYHOUR × BYMINUTE × BYSECOND and the INTERVAL grid, at most {@link MAX_DAYS} days ahead; a
- *    time filter the INTERVAL grid never reaches → "never fires".
+ *    BYHOUR × BYMINUTE × BYSECOND, the INTERVAL grid and BYSETPOS, at most {@link MAX_DAYS} days
+ *    or {@link MAX_CANDIDATES} times ahead; a time filter the INTERVAL grid never reaches → "never fires".
  * 3. WEEKLY and coarser rules (and rules with COUNT): `rrule` itself, started one period before
  *    the first candidate day (a DTSTART shifted by whole periods keeps every later occurrence).
  */
@@ -107,12 +109,13 @@ function nextFirings(rule: RRule, nowMs: number, count: number): { next: number[
     };
   if (firstDay > untilMs) return { never: `never fires again: its next possible date is after UNTIL ${iso(untilMs)}` };
   const next: number[] = [];
-  if (o.freq >= RRule.DAILY && !o.count && !o.bysetpos?.length) {
+  if (o.freq >= RRule.DAILY && !o.count) {
     const unreachable = unreachableTimes(o);
     if (unreachable) return { never: unreachable };
     let day = firstDay;
-    for (let i = 0; i < MAX_DAYS && next.length < count; i++) {
-      for (const t of firingsOn(o, day)) {
+    const budget = { left: MAX_CANDIDATES };
+    for (let i = 0; i < MAX_DAYS && next.length < count && budget.left > 0; i++) {
+      for (const t of firingsOn(o, day, budget)) {
         if (t >= nowMs && t <= untilMs && next.length < count) next.push(t);
       }
       const following = probe ? probe(day + DAY_MS) : day + DAY_MS;
@@ -128,7 +131,7 @@ function nextFirings(rule: RRule, nowMs: number, count: number): { next: number[
   }
   if (next.length === 0)
     return {
-      never: `has no firing after now (${iso(nowMs)}) within ${Math.round(MAX_DAYS / 366)} years; check COUNT, UNTIL and the BY filters`,
+      never: `has no firing after now (${iso(nowMs)}) within the search bound (${Math.round(MAX_DAYS / 366)} years or ${MAX_CANDIDATES / 1e6} million candidate times); check COUNT, UNTIL, BYSETPOS and the BY filters`,
     };
   return { next };
 }
@@ -185,24 +188,48 @@ function periodMs(o: RRule['options']): number {
 }
 
 /** The rule's firings on one UTC day: BYHOUR × BYMINUTE × BYSECOND on the DTSTART + k·period grid. */
-function firingsOn(o: RRule['options'], dayMs: number): number[] {
+function firingsOn(o: RRule['options'], dayMs: number, budget: { left: number }): number[] {
   const start = o.dtstart.getTime();
   const period = periodMs(o);
-  const hours = o.byhour?.length ? o.byhour : range(24);
-  const minutes = o.byminute?.length ? o.byminute : range(60);
-  const seconds = o.bysecond?.length ? o.bysecond : range(60);
+  const unit = unitMs(o);
+  const hours = [...(o.byhour?.length ? o.byhour : range(24))].sort((a, b) => a - b);
+  const minutes = [...(o.byminute?.length ? o.byminute : range(60))].sort((a, b) => a - b);
+  const seconds = [...(o.bysecond?.length ? o.bysecond : range(60))].sort((a, b) => a - b);
+  // The day's candidate times in order, grouped by the period (day, hour, minute or second) each
+  // falls in; a period counts only if it is DTSTART's plus whole INTERVALs (RFC 5545 §3.3.10), and
+  // BYSETPOS picks within a period's set.
   const out: number[] = [];
-  for (const h of [...hours].sort((a, b) => a - b))
-    for (const m of [...minutes].sort((a, b) => a - b))
-      for (const s of [...seconds].sort((a, b) => a - b)) {
+  let group: number[] = [];
+  let groupKey = Number.NaN;
+  const flush = () => {
+    if (group.length > 0 && (groupKey * unit - Math.floor(start / unit) * unit) % period === 0)
+      for (const t of o.bysetpos?.length ? pick(group, o.bysetpos) : group) if (t >= start) out.push(t);
+    group = [];
+  };
+  for (const h of hours)
+    for (const m of minutes)
+      for (const s of seconds) {
         const t = dayMs + h * 3_600_000 + m * 60_000 + s * 1000;
-        // t belongs to the period (day, hour, minute or second) it falls in; that period must be
-        // DTSTART's plus a whole number of INTERVALs (RFC 5545 §3.3.10).
-        const unit = unitMs(o);
-        const anchor = Math.floor(t / unit) * unit - Math.floor(start / unit) * unit;
-        if (t >= start && anchor % period === 0) out.push(t);
+        const key = Math.floor(t / unit);
+        if (key !== groupKey) {
+          flush();
+          groupKey = key;
+        }
+        group.push(t);
       }
+  flush();
+  budget.left -= hours.length * minutes.length * seconds.length;
   return out;
+}
+
+/** BYSETPOS: the n-th (1-based; negative from the end) members of one period's sorted set. */
+function pick(set: readonly number[], positions: readonly number[]): number[] {
+  const chosen = new Set<number>();
+  for (const p of positions) {
+    const t = p > 0 ? set[p - 1] : set[set.length + p];
+    if (t !== undefined) chosen.add(t);
+  }
+  return [...chosen].sort((a, b) => a - b);
 }
 
 /** A "never fires" message when the INTERVAL grid never lands on the BYHOUR/BYMINUTE/BYSECOND times. */
