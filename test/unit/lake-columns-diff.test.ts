@@ -127,6 +127,7 @@ describe('columnar realtime path = row path', () => {
     const got = expectSame(body);
     // Assess
     expect(got?.result.referencePath).toBe(false);
+    expect(got?.result.referenceReads).toBe(0);
     expect(got?.rows).toHaveLength(12 * 200);
     expect(new Set(got?.rows.map((r) => r.protocol))).toEqual(new Set(['v3', 'v4']));
     expect(got?.rows.some((r) => r.good === false)).toBe(true);

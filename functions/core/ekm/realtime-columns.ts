@@ -37,6 +37,8 @@ export interface RealtimeColumnsResult {
   readonly lakeRejected: Rejected[];
   /** True when the body went through the reference path as a whole (rare: odd envelopes). */
   readonly referencePath: boolean;
+  /** Reads that went through the reference code one by one (unknown fields, odd values, refusals). */
+  readonly referenceReads: number;
 }
 
 // What the scanner does with a key of a read.
@@ -147,6 +149,7 @@ class Scanner {
   private readonly viaBytes: Uint8Array;
   readonly rejected: RealtimeRejection[] = [];
   readonly lakeRejected: Rejected[] = [];
+  referenceReads = 0;
   // Per ReadSet: the reads kept so far (time, builder row or -(pending lake rejection + 1)).
   private times = new Float64Array(1024);
   private refs = new Int32Array(1024);
@@ -423,6 +426,7 @@ class Scanner {
 
   /** One read by the reference code: realtime.ts on a one-read body, then rows.ts `readingToRow`. */
   private referenceRead(start: number, end: number, meterRaw: string | number, protocol: string | undefined): void {
+    this.referenceReads++;
     const item: unknown = JSON.parse(this.s.slice(start, end));
     const one = { readMeter: { ReadSet: [{ Meter: meterRaw, Protocol: protocol, ReadData: [item] }] } };
     const parsed = normalizeReadMeterWithRejections(one, this.ctx);
@@ -681,6 +685,7 @@ export function parseRealtimeInto(body: string, ctx: ParseContext, builder: Colu
         rejected: scanner.rejected,
         lakeRejected: scanner.lakeRejected,
         referencePath: false,
+        referenceReads: scanner.referenceReads,
       };
     } catch (error) {
       if (!(error instanceof Envelope) && !(error instanceof RangeError)) throw error;
@@ -695,7 +700,14 @@ export function parseRealtimeInto(body: string, ctx: ParseContext, builder: Colu
     if ('row' in mapped) builder.appendRow(mapped.row);
     else lakeRejected.push(mapped.rejected);
   }
-  return { firstRow, endRow: builder.length, rejected: parsed.rejected, lakeRejected, referencePath: true };
+  return {
+    firstRow,
+    endRow: builder.length,
+    rejected: parsed.rejected,
+    lakeRejected,
+    referencePath: true,
+    referenceReads: parsed.readings.length + parsed.rejected.length,
+  };
 }
 
 /**
