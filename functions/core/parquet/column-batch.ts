@@ -202,10 +202,6 @@ export class ColumnBatchBuilder {
     this.dropped[row] = 1;
   }
 
-  isDropped(row: number): boolean {
-    return this.dropped[row] === 1;
-  }
-
   setDouble(c: number, v: number): void {
     const col = this.columns[c] as BuilderColumn;
     const i = this.length;
@@ -457,27 +453,6 @@ export function textAt(col: ColumnData, i: number): string | null {
     col.bytes.byteOffset + col.offsets[i]!,
     col.offsets[i + 1]! - col.offsets[i]!,
   ).toString('utf8');
-}
-
-/** Value of row i of any column, as rows.ts would hold it (timestamps in epoch ms). */
-export function cellAt(col: ColumnData, i: number): string | number | boolean | null {
-  if (!bit(col.validity, i)) return null;
-  if (isText(col)) return textAt(col, i);
-  if (col.type === 'bool') return bit(col.values, i);
-  return col.values[i]!;
-}
-
-/** The batch as row objects (tests and small diagnostics only; the lake path never builds them). */
-export function batchToRows(batch: ColumnBatch): LakeRow[] {
-  const rows: LakeRow[] = [];
-  for (let i = 0; i < batch.length; i++) {
-    const row: LakeRow = {};
-    READING_COLUMNS.forEach((spec, c) => {
-      row[spec.name] = cellAt(batch.columns[c] as ColumnData, i);
-    });
-    rows.push(row);
-  }
-  return rows;
 }
 
 /** A 12-digit ASCII meter id as a number (same order as the text), or -1. */

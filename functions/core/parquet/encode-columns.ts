@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
-import { type ColumnBatch, ColumnBatchBuilder, type ColumnData, isText } from './column-batch';
+import { type ColumnBatch, type ColumnBatchBuilder, type ColumnData, isText } from './column-batch';
 import { properties } from './encode';
 import { type ColumnSpec, READING_COLUMNS } from './lake-schema';
 
@@ -162,11 +162,4 @@ export function decodeColumnsInto(bytes: Uint8Array, builder: ColumnBatchBuilder
   if (names.length !== READING_COLUMNS.length || READING_COLUMNS.some((c, i) => c.name !== names[i]))
     throw new TypeError(`lake decode: not a realtime object (columns ${names.slice(0, 8).join(', ')}, …)`);
   for (const batch of table.batches) builder.appendArrow(batch);
-}
-
-/** A `realtime` Parquet object as a batch. */
-export function decodeColumns(bytes: Uint8Array): ColumnBatch {
-  const builder = new ColumnBatchBuilder();
-  decodeColumnsInto(bytes, builder);
-  return builder.finish();
 }
