@@ -1,6 +1,8 @@
 import { isRefusal, validateEdgeBatch } from '../../functions/core/edge/edge-batch';
 import { parseReadResponseWithRejections } from '../../functions/core/ekm/realtime';
+import { parseRealtimeInto } from '../../functions/core/ekm/realtime-columns';
 import { parseSummaryResponse } from '../../functions/core/ekm/summary';
+import { ColumnBatchBuilder } from '../../functions/core/parquet/column-batch';
 import { bucketToRow, readingToRow } from '../../functions/core/parquet/rows';
 
 // One rule for every path into the lake: a value that is not a finite double is refused (edge,
@@ -103,5 +105,45 @@ describe('non-finite values', () => {
     // Assess
     expect(rows).toHaveLength(1);
     expect('rejected' in rows[0]! && rows[0].rejected.reason).toMatch(/^kWh_Tot_Diff: .* is not a finite number/);
+  });
+});
+
+describe('non-finite values on the columnar realtime path', () => {
+  it('quarantines the same reads as the row path (1e400, -1e400, PERR.NR with PERR_NR)', () => {
+    // Prepare
+    const body = JSON.stringify({
+      readMeter: {
+        ReadSet: [
+          {
+            Meter: '300001463',
+            Protocol: 'v4',
+            ReadData: [
+              { Good: 1, Time_Stamp_UTC_ms: NOW - 60_000, Date: '2026-11-24', Time: '11:59:00.000', kWh_Tot: '12.5' },
+              { Good: 1, Time_Stamp_UTC_ms: NOW, Date: '2026-11-24', Time: '12:00:00.000', kWh_Tot: '1e400' },
+              { Good: 1, Time_Stamp_UTC_ms: NOW + 60_000, Date: '2026-11-24', Time: '12:01:00.000', kWh_Tot: '-1e400' },
+              {
+                Good: 0,
+                Time_Stamp_UTC_ms: NOW + 120_000,
+                Date: '2026-11-24',
+                Time: '12:02:00.000',
+                'PERR.NR': '1',
+                PERR_NR: '2',
+              },
+            ],
+          },
+        ],
+      },
+    });
+    // Act
+    const out = parseRealtimeInto(body, { via: 'demo' }, new ColumnBatchBuilder());
+    // Assess
+    expect(out.endRow - out.firstRow).toBe(1);
+    expect(out.rejected.map((r) => r.reason)).toEqual([
+      expect.stringContaining('kWh_Tot is not a finite number'),
+      expect.stringContaining('kWh_Tot is not a finite number'),
+    ]);
+    expect(out.lakeRejected.map((r) => r.reason)).toEqual([
+      'PERR.NR and PERR_NR are one field (column PERR_NR); send only one of them',
+    ]);
   });
 });
