@@ -44,6 +44,7 @@ import {
   shardOf,
   utcDate,
 } from '../core/parquet/object-keys';
+import { appendReading } from '../core/parquet/reading-columns';
 import { bucketToRow, type LakeRow, mergeRows, quarantineRow, type Rejected, readingToRow } from '../core/parquet/rows';
 import type { Reading } from '../core/readings/reading';
 import type { Clock } from '../ports/clock';
@@ -70,6 +71,10 @@ export interface WriteResult {
   /** Newest accepted read time per meter (UTC ms). */
   readonly newestByMeter: ReadonlyMap<string, number>;
 }
+
+/** rows.ts: the read times the lake accepts (2000-01-01 .. 2100-01-01 UTC); only these get an object key. */
+const LAKE_MIN_TIME_MS = 946_684_800_000;
+const LAKE_MAX_TIME_MS = 4_102_444_800_000;
 
 export const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
 
@@ -176,10 +181,19 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
       const newestByMeter = new Map<string, number>();
       let rows = 0;
       for (const reading of readings) {
-        const mapped = readingToRow(reading);
-        if ('rejected' in mapped) {
-          rejected.push(mapped.rejected);
-          continue;
+        // Readings go straight into their object's columns (core/parquet/reading-columns.ts); the
+        // row mapping decides only for a reading of another origin or without a usable time/meter.
+        const keyable =
+          Number.isInteger(reading.timeMs) &&
+          reading.timeMs >= LAKE_MIN_TIME_MS &&
+          reading.timeMs < LAKE_MAX_TIME_MS &&
+          typeof reading.meter === 'string';
+        if (reading.via !== opts.via || !keyable) {
+          const mapped = readingToRow(reading);
+          if ('rejected' in mapped) {
+            rejected.push(mapped.rejected);
+            continue;
+          }
         }
         if (reading.via !== opts.via) {
           rejected.push({
@@ -206,7 +220,12 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
           group = new ColumnBatchBuilder(256);
           groups.set(key, group);
         }
-        group.appendRow(mapped.row);
+        const refused = appendReading(group, reading);
+        if (refused) {
+          rejected.push(refused);
+          if (group.length === 0) groups.delete(key);
+          continue;
+        }
         rows++;
         if (reading.timeMs > (newestByMeter.get(reading.meter) ?? Number.NEGATIVE_INFINITY))
           newestByMeter.set(reading.meter, reading.timeMs);
