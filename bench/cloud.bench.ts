@@ -1,9 +1,9 @@
 import { EkmRealtimeClient } from '../functions/adapters/ekm/realtime-client';
 import { UndiciHttpClient } from '../functions/adapters/undici-http-client';
 import { parseReadResponse } from '../functions/core/ekm/realtime';
-import { generateAccount } from '../functions/fake-cloud/generate-account';
-import { DEMO_ACCOUNT_KEY } from '../functions/fake-cloud/identities';
-import { startFakeCloud } from '../functions/fake-cloud/server';
+import { generateAccount } from '../local/ekm-cloud/generate-account';
+import { DEMO_ACCOUNT_KEY } from '../local/ekm-cloud/identities';
+import { startFakeCloud } from '../local/ekm-cloud/server';
 import { startFakeCloudProcess } from './support/fake-cloud-process';
 
 const key = { alias: 'bench', key: DEMO_ACCOUNT_KEY };

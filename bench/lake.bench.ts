@@ -30,10 +30,10 @@ import { encodeRows } from '../functions/core/parquet/encode';
 import { encodeColumnsStreaming } from '../functions/core/parquet/encode-columns';
 import { READING_COLUMNS } from '../functions/core/parquet/lake-schema';
 import { type LakeRow, readingToRow } from '../functions/core/parquet/rows';
-import { generateAccount } from '../functions/fake-cloud/generate-account';
-import { DEMO_ACCOUNT_KEY } from '../functions/fake-cloud/identities';
-import { startFakeCloud } from '../functions/fake-cloud/server';
-import { startLocalAws } from '../functions/local/local-aws';
+import { startLocalAws } from '../local/aws/local-aws';
+import { generateAccount } from '../local/ekm-cloud/generate-account';
+import { DEMO_ACCOUNT_KEY } from '../local/ekm-cloud/identities';
+import { startFakeCloud } from '../local/ekm-cloud/server';
 import { startFakeCloudProcess } from './support/fake-cloud-process';
 
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -9,11 +9,11 @@ import { EkmTriggerClient } from '../functions/adapters/ekm/trigger-client';
 import { UndiciHttpClient } from '../functions/adapters/undici-http-client';
 import type { DesiredTriggers } from '../functions/core/triggers/model';
 import { parseTriggerFile } from '../functions/core/triggers/parse';
-import { generateAccount } from '../functions/fake-cloud/generate-account';
-import { DEMO_ACCOUNT_KEY, DEMO_BEARER_TOKEN } from '../functions/fake-cloud/identities';
-import { startFakeCloud } from '../functions/fake-cloud/server';
 import { makeApplyTriggers } from '../functions/use-cases/apply-triggers';
 import { makePlanTriggers } from '../functions/use-cases/plan-triggers';
+import { generateAccount } from '../local/ekm-cloud/generate-account';
+import { DEMO_ACCOUNT_KEY, DEMO_BEARER_TOKEN } from '../local/ekm-cloud/identities';
+import { startFakeCloud } from '../local/ekm-cloud/server';
 
 const GATEWAYS = 100;
 const PER_GATEWAY = 50;

@@ -4,4 +4,4 @@
 // own future Node 22 requirement is not actionable here, so it is silenced unless set explicitly.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 require('tsx/cjs/api').register();
-require('../functions/cli/main.ts');
+require('../cli/main.ts');

@@ -1,8 +1,8 @@
 import { DynamoBillingStore } from '../../functions/adapters/dynamo-billing-store';
 import { dynamoClientFromConfig, ensureStateTable } from '../../functions/adapters/dynamo-state-table';
 import { contentHash, documentNumber, draftsDigest } from '../../functions/core/billing/close';
-import { type LocalAws, startLocalAws } from '../../functions/local/local-aws';
 import type { BillingStore, DraftRecord, FreezeRequest } from '../../functions/ports/billing-store';
+import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
 import { InMemoryBillingStore } from '../fakes/in-memory-billing-store';
 
 // One contract, two implementations (ports/billing-store.ts): the fake used by fast tests must keep

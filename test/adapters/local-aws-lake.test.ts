@@ -2,8 +2,8 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { dynamoClientFromConfig, ensureStateTable } from '../../functions/adapters/dynamo-state-table';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import type { Reading } from '../../functions/core/readings/reading';
-import { type LocalAws, startLocalAws } from '../../functions/local/local-aws';
 import { makeWriteReadings } from '../../functions/use-cases/write-readings';
+import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
 import { duckdbOverBytes, readWithHyparquet } from '../fakes/lake-readers';
 
 const T0 = Date.UTC(2026, 10, 25, 10, 30, 0);

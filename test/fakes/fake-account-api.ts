@@ -1,6 +1,6 @@
 import type { MeterId } from '../../functions/core/readings/meter-id';
-import type { FakeAccount } from '../../functions/fake-cloud/identities';
 import type { AccountApi, AccountGateway, AccountMeter, EkmKey } from '../../functions/ports/ekm-api';
+import type { FakeAccount } from '../../local/ekm-cloud/identities';
 
 /** The Account API answered from a FakeAccount (for use-case tests); counts calls. */
 export class FakeAccountApi implements AccountApi {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FakeRoute } from '../../functions/fake-cloud/fake-http';
 import type { HttpClient, HttpRequest, HttpResponse } from '../../functions/ports/http-client';
+import type { FakeRoute } from '../../local/ekm-cloud/fake-http';
 
 /**
  * A real HTTP server on 127.0.0.1:0 that mounts fake-cloud routes (the trigger route's own test

@@ -2,12 +2,12 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { dynamoClientFromConfig, ensureStateTable } from '../../functions/adapters/dynamo-state-table';
 import { ENV } from '../../functions/config/env-names';
-import { DEMO_ACCOUNT_KEY } from '../../functions/fake-cloud/identities';
-import { type FakeCloud, manualClock, startFakeCloud } from '../../functions/fake-cloud/server';
 import type * as CompactHandler from '../../functions/handlers/compact-lake';
 import type * as RealtimeHandler from '../../functions/handlers/ingest-realtime';
 import type * as SummaryHandler from '../../functions/handlers/ingest-summary';
-import { type LocalAws, startLocalAws } from '../../functions/local/local-aws';
+import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
+import { DEMO_ACCOUNT_KEY } from '../../local/ekm-cloud/identities';
+import { type FakeCloud, manualClock, startFakeCloud } from '../../local/ekm-cloud/server';
 
 /**
  * The three lake Lambdas, wired only from their environment (as the CDK stack sets it), against

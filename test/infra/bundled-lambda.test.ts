@@ -8,13 +8,13 @@ import { dynamoClientFromConfig, ensureStateTable } from '../../functions/adapte
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { ENV } from '../../functions/config/env-names';
 import type { Reading } from '../../functions/core/readings/reading';
-import { type LocalAws, startLocalAws } from '../../functions/local/local-aws';
 import { makeWriteReadings } from '../../functions/use-cases/write-readings';
 import { FEATURE_FLAGS } from '../../lib/config/feature-flags';
 import { lakeDatasets } from '../../lib/config/lake-datasets';
 import { parseStageConfig } from '../../lib/config/stage-config';
 import { DataStack } from '../../lib/stacks/data-stack';
 import { EtlStack } from '../../lib/stacks/etl-stack';
+import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
 import { readWithHyparquet } from '../fakes/lake-readers';
 
 const run = promisify(execFile);

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { DynamoBillingStore } from '../../functions/adapters/dynamo-billing-store';
 import { dynamoClientFromConfig, ensureStateTable } from '../../functions/adapters/dynamo-state-table';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
-import { type LocalAws, startLocalAws } from '../../functions/local/local-aws';
 import type { ObjectStore } from '../../functions/ports/object-store';
 import type { CloseStep } from '../../functions/use-cases/close-billing-month';
 import { makeCloseBillingMonth } from '../../functions/use-cases/close-billing-month';
 import { makeDraftBillingMonth } from '../../functions/use-cases/draft-billing-month';
+import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
 import { closeSources, reads } from '../fixtures/billing/close-fixture';
 
 /**

@@ -4,20 +4,20 @@ import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { parseBillingFileText } from '../../functions/core/billing/billing-file';
 import type { ClosedBody, DraftBody } from '../../functions/core/billing/close';
 import type { RegisterRead } from '../../functions/core/billing/model';
-import { type LocalAws, startLocalAws } from '../../functions/local/local-aws';
 import type { BillingFileSource, ReadingsSource } from '../../functions/ports/billing-sources';
 import type { BillingStore } from '../../functions/ports/billing-store';
 import type { ObjectStore } from '../../functions/ports/object-store';
 import { type CloseStep, makeCloseBillingMonth } from '../../functions/use-cases/close-billing-month';
 import { makeCreditNote } from '../../functions/use-cases/credit-note';
 import { makeDraftBillingMonth } from '../../functions/use-cases/draft-billing-month';
+import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
 import { InMemoryBillingStore } from '../fakes/in-memory-billing-store';
 import { InMemoryObjectStore } from '../fakes/in-memory-object-store';
 import { closeSources, FILE, reads } from '../fixtures/billing/close-fixture';
 
 // The monthly close end to end (docs/billing.md "Monthly close"): draft → close → publish, crashes
 // at every step, concurrent closes, late readings and credit notes. The same cases run on the real
-// parts (DynamoDB Local + the local S3 server, functions/local/local-aws.ts) and on the fakes.
+// parts (DynamoDB Local + the local S3 server, local/aws/local-aws.ts) and on the fakes.
 
 interface World {
   store: BillingStore;

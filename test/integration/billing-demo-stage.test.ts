@@ -1,8 +1,8 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { DEMO_BILLING_MONTH, makeBillingStage } from '../../functions/demo/billing-stage';
-import type { DemoContext } from '../../functions/demo/demo-context';
+import { DEMO_BILLING_MONTH, makeBillingStage } from '../../local/demo/billing-stage';
+import type { DemoContext } from '../../local/demo/demo-context';
 
 const ROOT = join(__dirname, '..', '..');
 

@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cloudStage } from '../../functions/demo/cloud-stage';
-import { lakeStage } from '../../functions/demo/lake-stage';
-import { type DemoRun, runDemo } from '../../functions/demo/run-demo';
+import { cloudStage } from '../../local/demo/cloud-stage';
+import { lakeStage } from '../../local/demo/lake-stage';
+import { type DemoRun, runDemo } from '../../local/demo/run-demo';
 
 /**
  * After `npm start -- --serve` brings the local stack up, the README's commands run as written

@@ -8,10 +8,10 @@ import { dynamoClientFromConfig } from '../../functions/adapters/dynamo-state-ta
 import { edgeIngestFromConfig } from '../../functions/adapters/edge-ingest-wiring';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { type ProjectConfig, parseProjectConfig } from '../../functions/config/project-config';
-import { type EdgeIngestServer, startEdgeIngestServer } from '../../functions/local/edge-ingest-server';
-import { type LocalAws, startLocalAws } from '../../functions/local/local-aws';
 import { systemClock } from '../../functions/ports/clock';
 import { makeCompactLake } from '../../functions/use-cases/compact-lake';
+import { type EdgeIngestServer, startEdgeIngestServer } from '../../local/aws/edge-ingest-server';
+import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
 import { type ObjectStoreProxy, startObjectStoreProxy } from '../fakes/object-store-proxy';
 
 /**

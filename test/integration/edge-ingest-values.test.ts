@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { edgeIngestFromConfig } from '../../functions/adapters/edge-ingest-wiring';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { parseProjectConfig } from '../../functions/config/project-config';
-import { type EdgeIngestServer, startEdgeIngestServer } from '../../functions/local/edge-ingest-server';
-import { type LocalAws, startLocalAws } from '../../functions/local/local-aws';
+import { type EdgeIngestServer, startEdgeIngestServer } from '../../local/aws/edge-ingest-server';
+import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
 
 /** Values and field names the lake cannot hold are refused by the endpoint (HTTP, real S3 + DynamoDB Local). */
 const TOKEN = 'gw-token-values-0123456789';

@@ -9,9 +9,9 @@ import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { type ProjectConfig, parseProjectConfig } from '../../functions/config/project-config';
 import { EDGE_LIMITS } from '../../functions/core/edge/edge-batch';
 import { type HttpApiEventV2, loadEdgeIngestConfig, makeHandler } from '../../functions/handlers/edge-ingest';
-import { type EdgeIngestServer, startEdgeIngestServer } from '../../functions/local/edge-ingest-server';
-import { type LocalAws, startLocalAws } from '../../functions/local/local-aws';
 import type { IngestEdgeBatch } from '../../functions/use-cases/ingest-edge-batch';
+import { type EdgeIngestServer, startEdgeIngestServer } from '../../local/aws/edge-ingest-server';
+import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
 import { readWithHyparquet } from '../fakes/lake-readers';
 
 const EDGE_BIN = join(__dirname, '../../edge-collector/bin/ekm-edge.cjs');

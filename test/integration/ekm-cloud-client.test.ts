@@ -8,11 +8,11 @@ import { UndiciHttpClient, type UndiciHttpClientOptions } from '../../functions/
 import { EkmApiError, EkmHttpError, EkmResponseError } from '../../functions/core/ekm/ekm-errors';
 import { ValidationError } from '../../functions/core/errors';
 import type { Reading } from '../../functions/core/readings/reading';
-import { demoAccountWithScopedKeys } from '../../functions/fake-cloud/generate-account';
-import { DEMO_ACCOUNT_KEY, DEMO_METER_ID } from '../../functions/fake-cloud/identities';
-import { type FakeCloud, manualClock, startFakeCloud } from '../../functions/fake-cloud/server';
-import { simulateReads } from '../../functions/fake-cloud/simulator';
 import type { EkmKey } from '../../functions/ports/ekm-api';
+import { demoAccountWithScopedKeys } from '../../local/ekm-cloud/generate-account';
+import { DEMO_ACCOUNT_KEY, DEMO_METER_ID } from '../../local/ekm-cloud/identities';
+import { type FakeCloud, manualClock, startFakeCloud } from '../../local/ekm-cloud/server';
+import { simulateReads } from '../../local/ekm-cloud/simulator';
 
 const NOW = Date.UTC(2026, 2, 10, 18, 30, 30);
 const clock = manualClock(NOW);

@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_ACCOUNT_KEY, DEMO_METER_ID } from '../../functions/fake-cloud/identities';
-import { type FakeCloud, startFakeCloud } from '../../functions/fake-cloud/server';
 import { parseStageConfig } from '../../lib/config/stage-config';
+import { DEMO_ACCOUNT_KEY, DEMO_METER_ID } from '../../local/ekm-cloud/identities';
+import { type FakeCloud, startFakeCloud } from '../../local/ekm-cloud/server';
 
 /** keys[].timezone is validated wherever it is read and sets the summary day boundaries. */
 const ROOT = join(__dirname, '../..');

@@ -8,12 +8,12 @@ import { type LakeWiring, openLake } from '../../functions/adapters/lake-wiring'
 import { parseProjectConfig } from '../../functions/config/project-config';
 import { decodeRows } from '../../functions/core/parquet/encode';
 import type { LakeRow } from '../../functions/core/parquet/rows';
-import { DEMO_ACCOUNT_KEY, demoAccount } from '../../functions/fake-cloud/identities';
-import { type FakeCloud, manualClock, startFakeCloud } from '../../functions/fake-cloud/server';
-import { simulateReads } from '../../functions/fake-cloud/simulator';
-import { type LocalAws, startLocalAws } from '../../functions/local/local-aws';
 import type { IngestState } from '../../functions/ports/ingest-state';
 import { makeIngestRealtime } from '../../functions/use-cases/ingest-realtime';
+import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
+import { DEMO_ACCOUNT_KEY, demoAccount } from '../../local/ekm-cloud/identities';
+import { type FakeCloud, manualClock, startFakeCloud } from '../../local/ekm-cloud/server';
+import { simulateReads } from '../../local/ekm-cloud/simulator';
 import { readWithHyparquet } from '../fakes/lake-readers';
 
 /**

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import type { Reading } from '../../functions/core/readings/reading';
-import { type LocalAws, startLocalAws } from '../../functions/local/local-aws';
 import { makeWriteReadings } from '../../functions/use-cases/write-readings';
+import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
 
 /**
  * `ekm-pipeline query` mirrors the lake into a cache folder: it deletes only what the mirror wrote,

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoIngestState } from '../../functions/adapters/dynamo-ingest-state';
 import { dynamoClientFromConfig, ensureStateTable } from '../../functions/adapters/dynamo-state-table';
-import { type LocalAws, startLocalAws } from '../../functions/local/local-aws';
 import type { Clock } from '../../functions/ports/clock';
 import { makeIngestRealtime } from '../../functions/use-cases/ingest-realtime';
 import { makeLakeWriter } from '../../functions/use-cases/write-readings';
+import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
 import { InMemoryObjectStore } from '../fakes/in-memory-object-store';
 
 /**

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { registerTriggers } from '../../functions/cli/commands/triggers';
-import { reportError } from '../../functions/cli/output';
-import { DEMO_ACCOUNT_KEY, DEMO_BEARER_TOKEN, demoAccount } from '../../functions/fake-cloud/identities';
-import { type FakeCloud, startFakeCloud } from '../../functions/fake-cloud/server';
+import { registerTriggers } from '../../cli/commands/triggers';
+import { reportError } from '../../cli/output';
+import { DEMO_ACCOUNT_KEY, DEMO_BEARER_TOKEN, demoAccount } from '../../local/ekm-cloud/identities';
+import { type FakeCloud, startFakeCloud } from '../../local/ekm-cloud/server';
 
 const ROOT = join(__dirname, '../..');
 const EXAMPLE = join(ROOT, 'examples/triggers.yaml');

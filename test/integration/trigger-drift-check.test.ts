@@ -1,14 +1,9 @@
 import { EkmTriggerClient } from '../../functions/adapters/ekm/trigger-client';
-import {
-  DEMO_ACCOUNT_KEY,
-  DEMO_BEARER_TOKEN,
-  DEMO_GATEWAY_MAC,
-  demoAccount,
-} from '../../functions/fake-cloud/identities';
-import { makeTriggerRoute } from '../../functions/fake-cloud/trigger-routes';
-import { FakeTriggerStore } from '../../functions/fake-cloud/trigger-store';
 import type { DriftRecord, TriggerDriftStore } from '../../functions/ports/trigger-drift-store';
 import { makeCheckTriggerDrift } from '../../functions/use-cases/check-trigger-drift';
+import { DEMO_ACCOUNT_KEY, DEMO_BEARER_TOKEN, DEMO_GATEWAY_MAC, demoAccount } from '../../local/ekm-cloud/identities';
+import { makeTriggerRoute } from '../../local/ekm-cloud/trigger-routes';
+import { FakeTriggerStore } from '../../local/ekm-cloud/trigger-store';
 import { FailingHttpClient, FetchHttpClient, type RouteServer, startRouteServer } from '../fakes/route-server';
 
 class MemoryDriftStore implements TriggerDriftStore {

@@ -5,11 +5,11 @@ import { EkmTriggerClient } from '../../functions/adapters/ekm/trigger-client';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { UndiciHttpClient } from '../../functions/adapters/undici-http-client';
 import type { SecretRef } from '../../functions/config/project-config';
-import { DEMO_ACCOUNT_KEY, DEMO_BEARER_TOKEN, DEMO_GATEWAY_MAC } from '../../functions/fake-cloud/identities';
-import { type FakeCloud, startFakeCloud } from '../../functions/fake-cloud/server';
 import { driftCheckFromEnv, makeDriftHandler } from '../../functions/handlers/trigger-drift';
-import { type LocalAws, startLocalAws } from '../../functions/local/local-aws';
 import type { SecretResolver } from '../../functions/ports/secret-resolver';
+import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
+import { DEMO_ACCOUNT_KEY, DEMO_BEARER_TOKEN, DEMO_GATEWAY_MAC } from '../../local/ekm-cloud/identities';
+import { type FakeCloud, startFakeCloud } from '../../local/ekm-cloud/server';
 
 jest.setTimeout(60_000);
 

@@ -8,9 +8,9 @@ import {
   DEMO_GATEWAY_MAC,
   demoAccount,
   type FakeAccount,
-} from '../../functions/fake-cloud/identities';
-import { makeTriggerRoute } from '../../functions/fake-cloud/trigger-routes';
-import { FakeTriggerStore } from '../../functions/fake-cloud/trigger-store';
+} from '../../local/ekm-cloud/identities';
+import { makeTriggerRoute } from '../../local/ekm-cloud/trigger-routes';
+import { FakeTriggerStore } from '../../local/ekm-cloud/trigger-store';
 import { type RouteServer, startRouteServer } from '../fakes/route-server';
 import { SEED_ACTIONS, SEED_CONDITIONS } from '../fixtures/ekm/seed-trigger';
 

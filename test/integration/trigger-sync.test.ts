@@ -2,19 +2,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EkmTriggerClient } from '../../functions/adapters/ekm/trigger-client';
 import { UndiciHttpClient } from '../../functions/adapters/undici-http-client';
+import type { HttpClient } from '../../functions/ports/http-client';
+import { makeApplyTriggers, renderApplyResult, TriggerPermissionError } from '../../functions/use-cases/apply-triggers';
+import { makePlanTriggers } from '../../functions/use-cases/plan-triggers';
+import { makeValidateTriggers } from '../../functions/use-cases/validate-triggers';
 import {
   DEMO_ACCOUNT_KEY,
   DEMO_BEARER_TOKEN,
   DEMO_GATEWAY_MAC,
   demoAccount,
   type FakeAccount,
-} from '../../functions/fake-cloud/identities';
-import { makeTriggerRoute } from '../../functions/fake-cloud/trigger-routes';
-import { FakeTriggerStore } from '../../functions/fake-cloud/trigger-store';
-import type { HttpClient } from '../../functions/ports/http-client';
-import { makeApplyTriggers, renderApplyResult, TriggerPermissionError } from '../../functions/use-cases/apply-triggers';
-import { makePlanTriggers } from '../../functions/use-cases/plan-triggers';
-import { makeValidateTriggers } from '../../functions/use-cases/validate-triggers';
+} from '../../local/ekm-cloud/identities';
+import { makeTriggerRoute } from '../../local/ekm-cloud/trigger-routes';
+import { FakeTriggerStore } from '../../local/ekm-cloud/trigger-store';
 import { FakeAccountApi } from '../fakes/fake-account-api';
 import { FailingHttpClient, FetchHttpClient, type RouteServer, startRouteServer } from '../fakes/route-server';
 

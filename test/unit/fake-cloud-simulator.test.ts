@@ -1,6 +1,6 @@
-import { FaultInjector, parseFaultConfig } from '../../functions/fake-cloud/faults';
-import type { FakeMeter } from '../../functions/fake-cloud/identities';
-import { bucketBounds, simulateReads, summarizeReads } from '../../functions/fake-cloud/simulator';
+import { FaultInjector, parseFaultConfig } from '../../local/ekm-cloud/faults';
+import type { FakeMeter } from '../../local/ekm-cloud/identities';
+import { bucketBounds, simulateReads, summarizeReads } from '../../local/ekm-cloud/simulator';
 
 const v4: FakeMeter = { id: '000350000901', protocol: 'v4', relays: [], solar: true };
 const v3: FakeMeter = { id: '000000010068', protocol: 'v3', relays: [] };

@@ -4,9 +4,9 @@ import { ColumnBatchBuilder, mergeOrder } from '../../functions/core/parquet/col
 import { decodeRows, encodeRows } from '../../functions/core/parquet/encode';
 import { decodeColumnsInto, encodeColumns, encodeColumnsStreaming } from '../../functions/core/parquet/encode-columns';
 import { type LakeRow, mergeRows, quarantineRow, type Rejected, readingToRow } from '../../functions/core/parquet/rows';
-import { generateAccount } from '../../functions/fake-cloud/generate-account';
-import { DEMO_ACCOUNT_KEY } from '../../functions/fake-cloud/identities';
-import { startFakeCloud } from '../../functions/fake-cloud/server';
+import { generateAccount } from '../../local/ekm-cloud/generate-account';
+import { DEMO_ACCOUNT_KEY } from '../../local/ekm-cloud/identities';
+import { startFakeCloud } from '../../local/ekm-cloud/server';
 
 /*
  * Differential tests: the columnar realtime path (core/ekm/realtime-columns.ts → column-batch.ts →

@@ -7,10 +7,10 @@ import { hourWindowOf, objectKey, shardOf } from '../../functions/core/parquet/o
 import { appendReading } from '../../functions/core/parquet/reading-columns';
 import { type LakeRow, type Rejected, readingToRow } from '../../functions/core/parquet/rows';
 import type { FieldValue, Reading } from '../../functions/core/readings/reading';
-import { generateAccount } from '../../functions/fake-cloud/generate-account';
-import { DEMO_ACCOUNT_KEY } from '../../functions/fake-cloud/identities';
-import { startFakeCloud } from '../../functions/fake-cloud/server';
 import { makeLakeWriter, mergeIntoObject } from '../../functions/use-cases/write-readings';
+import { generateAccount } from '../../local/ekm-cloud/generate-account';
+import { DEMO_ACCOUNT_KEY } from '../../local/ekm-cloud/identities';
+import { startFakeCloud } from '../../local/ekm-cloud/server';
 import { InMemoryObjectStore } from '../fakes/in-memory-object-store';
 
 /*

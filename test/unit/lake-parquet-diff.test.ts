@@ -14,9 +14,9 @@ import {
 } from '../../functions/core/parquet/lake-schema';
 import { type CellValue, type LakeRow, readingToRow } from '../../functions/core/parquet/rows';
 import type { FieldValue, Reading } from '../../functions/core/readings/reading';
-import { generateAccount } from '../../functions/fake-cloud/generate-account';
-import { DEMO_ACCOUNT_KEY } from '../../functions/fake-cloud/identities';
-import { startFakeCloud } from '../../functions/fake-cloud/server';
+import { generateAccount } from '../../local/ekm-cloud/generate-account';
+import { DEMO_ACCOUNT_KEY } from '../../local/ekm-cloud/identities';
+import { startFakeCloud } from '../../local/ekm-cloud/server';
 import { readWithHyparquet } from '../fakes/lake-readers';
 
 /*

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseTimeFlag, renderTable } from '../../cli/commands/lake';
 import { queryLakeDir, syncLakeToDir } from '../../functions/adapters/duckdb-lake';
-import { parseTimeFlag, renderTable } from '../../functions/cli/commands/lake';
 import { encodeRows } from '../../functions/core/parquet/encode';
 import { emptyRow, type LakeRow } from '../../functions/core/parquet/rows';
 import type { Reading } from '../../functions/core/readings/reading';

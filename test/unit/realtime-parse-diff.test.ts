@@ -1,7 +1,7 @@
 import { parseReadResponse, parseReadResponseWithRejections } from '../../functions/core/ekm/realtime';
-import { generateAccount } from '../../functions/fake-cloud/generate-account';
-import { DEMO_ACCOUNT_KEY } from '../../functions/fake-cloud/identities';
-import { startFakeCloud } from '../../functions/fake-cloud/server';
+import { generateAccount } from '../../local/ekm-cloud/generate-account';
+import { DEMO_ACCOUNT_KEY } from '../../local/ekm-cloud/identities';
+import { startFakeCloud } from '../../local/ekm-cloud/server';
 import { parseReadResponse as referenceParse } from './realtime-reference';
 
 /**

@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DemoStage } from '../../functions/demo/demo-context';
-import { runDemo } from '../../functions/demo/run-demo';
+import type { DemoStage } from '../../local/demo/demo-context';
+import { runDemo } from '../../local/demo/run-demo';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -2,7 +2,7 @@ import { checkAgainstAccount } from '../../functions/core/triggers/account-check
 import { THRESHOLD_TESTS, toTriggerBody } from '../../functions/core/triggers/model';
 import { parseTriggerFile, TriggerFileError } from '../../functions/core/triggers/parse';
 import { checkRrule } from '../../functions/core/triggers/rrule-check';
-import { demoAccount } from '../../functions/fake-cloud/identities';
+import { demoAccount } from '../../local/ekm-cloud/identities';
 import { FakeAccountApi } from '../fakes/fake-account-api';
 import { SEED_ACTIONS, SEED_CONDITIONS } from '../fixtures/ekm/seed-trigger';
 
