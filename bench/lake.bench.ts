@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { dynamoClientFromConfig, ensureStateTable } from '../functions/adapters/dynamo-state-table';
-import { openLake } from '../functions/adapters/lake-wiring';
+import { openLake } from '../functions/composition/lake';
 import { parseProjectConfig } from '../functions/config/project-config';
 import { parseReadResponse } from '../functions/core/ekm/realtime';
 import { estimateReads, parseRealtimeInto } from '../functions/core/ekm/realtime-columns';

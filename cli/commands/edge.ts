@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { edgeIngestFromConfig } from '../../functions/adapters/edge-ingest-wiring';
+import { edgeIngestFromConfig } from '../../functions/composition/edge';
 import { loadProjectConfig } from '../../functions/config/project-config';
 import { startEdgeIngestServer } from '../../local/aws/edge-ingest-server';
 import { EXIT_OK, printResult, reportError } from '../output';

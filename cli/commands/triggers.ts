@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import {
-  openTriggerSync,
-  pickKeyAlias,
-  type TriggerSyncWiring,
-} from '../../functions/adapters/ekm/trigger-sync-wiring';
 import { DefaultSecretResolver } from '../../functions/adapters/secret-resolvers';
+import { openTriggerSync, pickKeyAlias, type TriggerSyncWiring } from '../../functions/composition/triggers';
 import { type ProjectConfig, resolveConfigPath } from '../../functions/config/project-config';
 import { EkmPipelineError, ValidationError } from '../../functions/core/errors';
 import { formatIssue, TriggerFileError } from '../../functions/core/triggers/parse';

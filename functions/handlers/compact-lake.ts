@@ -1,4 +1,4 @@
-import { openLake } from '../adapters/lake-wiring';
+import { openLake } from '../composition/lake';
 import { projectConfigFromEnv } from '../config/env';
 import { ValidationError } from '../core/errors';
 

@@ -5,8 +5,8 @@
  * Manager; the use-case does the rest. Responses and logs never carry a token.
  */
 
-import { edgeIngestFromConfig } from '../adapters/edge-ingest-wiring';
 import { DefaultSecretResolver } from '../adapters/secret-resolvers';
+import { edgeIngestFromConfig } from '../composition/edge';
 import { optionalEnv, requiredEnv } from '../config/env';
 import { ENV } from '../config/env-names';
 import { type ProjectConfig, parseProjectConfig } from '../config/project-config';

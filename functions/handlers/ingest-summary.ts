@@ -1,5 +1,5 @@
-import { openLake } from '../adapters/lake-wiring';
 import { DefaultSecretResolver } from '../adapters/secret-resolvers';
+import { openLake } from '../composition/lake';
 import { projectConfigFromEnv } from '../config/env';
 import { ValidationError } from '../core/errors';
 import { forEachKey } from './for-each-key';

@@ -7,9 +7,9 @@
  */
 import { dynamoClientFromConfig } from '../adapters/dynamo-state-table';
 import { DynamoTriggerDriftStore } from '../adapters/dynamo-trigger-drift-store';
-import { openTriggerSync } from '../adapters/ekm/trigger-sync-wiring';
 import { S3ObjectStore } from '../adapters/s3-object-store';
 import { DefaultSecretResolver } from '../adapters/secret-resolvers';
+import { openTriggerSync } from '../composition/triggers';
 import { optionalEnv, projectConfigFromEnv, requiredEnv } from '../config/env';
 import { ENV } from '../config/env-names';
 import { ValidationError } from '../core/errors';

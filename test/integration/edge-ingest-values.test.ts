@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { edgeIngestFromConfig } from '../../functions/adapters/edge-ingest-wiring';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
+import { edgeIngestFromConfig } from '../../functions/composition/edge';
 import { parseProjectConfig } from '../../functions/config/project-config';
 import { type EdgeIngestServer, startEdgeIngestServer } from '../../local/aws/edge-ingest-server';
 import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { queryLakeDir, syncLakeToDir } from '../../functions/adapters/duckdb-lake';
 import type { DynamoIngestState } from '../../functions/adapters/dynamo-ingest-state';
 import { dynamoClientFromConfig, ensureStateTable } from '../../functions/adapters/dynamo-state-table';
-import { type LakeWiring, openLake } from '../../functions/adapters/lake-wiring';
+import { type LakeWiring, openLake } from '../../functions/composition/lake';
 import { parseProjectConfig } from '../../functions/config/project-config';
 import { decodeRows } from '../../functions/core/parquet/encode';
 import type { LakeRow } from '../../functions/core/parquet/rows';

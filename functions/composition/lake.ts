@@ -1,3 +1,8 @@
+import { DynamoIngestState } from '../adapters/dynamo-ingest-state';
+import { dynamoClientFromConfig } from '../adapters/dynamo-state-table';
+import { makeEkmClients } from '../adapters/ekm/clients';
+import { S3ObjectStore } from '../adapters/s3-object-store';
+import type { UndiciHttpClientOptions } from '../adapters/undici-http-client';
 import type { ProjectConfig } from '../config/project-config';
 import { ValidationError } from '../core/errors';
 import { type Clock, systemClock } from '../ports/clock';
@@ -5,11 +10,6 @@ import { makeCompactLake } from '../use-cases/compact-lake';
 import { makeIngestRealtime, makeQuarantineWriter } from '../use-cases/ingest-realtime';
 import { makeIngestSummary } from '../use-cases/ingest-summary';
 import { makeLakeWriter } from '../use-cases/write-readings';
-import { DynamoIngestState } from './dynamo-ingest-state';
-import { dynamoClientFromConfig } from './dynamo-state-table';
-import { makeEkmClients } from './ekm/clients';
-import { S3ObjectStore } from './s3-object-store';
-import type { UndiciHttpClientOptions } from './undici-http-client';
 
 /** Composition root of the lake for handlers, CLI commands and `npm start` (one place builds the adapters). */
 export interface LakeWiringOptions {

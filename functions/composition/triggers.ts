@@ -1,11 +1,11 @@
-import type { ProjectConfig } from '../../config/project-config';
-import { ValidationError } from '../../core/errors';
-import type { EkmKey } from '../../ports/ekm-api';
-import type { SecretResolver } from '../../ports/secret-resolver';
-import type { UndiciHttpClientOptions } from '../undici-http-client';
-import type { EkmAccountClient } from './account-client';
-import { makeEkmClients, resolveEkmKey } from './clients';
-import { EkmTriggerClient } from './trigger-client';
+import type { EkmAccountClient } from '../adapters/ekm/account-client';
+import { makeEkmClients, resolveEkmKey } from '../adapters/ekm/clients';
+import { EkmTriggerClient } from '../adapters/ekm/trigger-client';
+import type { UndiciHttpClientOptions } from '../adapters/undici-http-client';
+import type { ProjectConfig } from '../config/project-config';
+import { ValidationError } from '../core/errors';
+import type { EkmKey } from '../ports/ekm-api';
+import type { SecretResolver } from '../ports/secret-resolver';
 
 /** Everything trigger sync needs for one key alias: Account and Trigger API clients on one pool. */
 export interface TriggerSyncWiring {

@@ -1,3 +1,8 @@
+import { DynamoEdgeReceipts } from '../adapters/dynamo-edge-receipts';
+import { DynamoIngestState } from '../adapters/dynamo-ingest-state';
+import { dynamoClientFromConfig, ensureStateTable } from '../adapters/dynamo-state-table';
+import { S3ObjectStore } from '../adapters/s3-object-store';
+import { DefaultSecretResolver } from '../adapters/secret-resolvers';
 import type { ProjectConfig } from '../config/project-config';
 import type { EdgeGateway } from '../core/edge/edge-batch';
 import { checkResolvedTokens } from '../core/edge/gateway-set';
@@ -6,11 +11,6 @@ import { systemClock } from '../ports/clock';
 import type { SecretResolver } from '../ports/secret-resolver';
 import { type IngestEdgeBatch, makeIngestEdgeBatch } from '../use-cases/ingest-edge-batch';
 import { makeEdgeBatchLake } from '../use-cases/write-readings';
-import { DynamoEdgeReceipts } from './dynamo-edge-receipts';
-import { DynamoIngestState } from './dynamo-ingest-state';
-import { dynamoClientFromConfig, ensureStateTable } from './dynamo-state-table';
-import { S3ObjectStore } from './s3-object-store';
-import { DefaultSecretResolver } from './secret-resolvers';
 
 /**
  * Composition of the edge ingest use-case from a project config: shared by the Lambda handler,
