@@ -1,6 +1,6 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT_FAILURE, EXIT_OK, printResult } from '../output';
+import { packageRoot } from '../package-root';
 
 export function registerDemo(program: Command): void {
   program
@@ -17,7 +17,7 @@ export function registerDemo(program: Command): void {
       // Loaded on use: the stages pull in every capability, which `--help` and other commands need not pay for.
       const { runDemo } = require('../../local/demo/run-demo') as typeof import('../../local/demo/run-demo');
       const { demoStages } = require('../../local/demo/stages') as typeof import('../../local/demo/stages');
-      const run = await runDemo(demoStages, { rootDir: resolve(__dirname, '../../..'), serve: opts.serve, log });
+      const run = await runDemo(demoStages, { rootDir: packageRoot(), serve: opts.serve, log });
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       printResult(opts, run, () =>
         run.ok

@@ -10,7 +10,8 @@ import { startEdgeIngestServer } from '../aws/edge-ingest-server';
 import { type LocalAws, startLocalAws } from '../aws/local-aws';
 import type { DemoContext, DemoStage } from './demo-context';
 
-const EDGE_BIN = join(__dirname, '..', '..', 'edge-collector', 'bin', 'ekm-edge.cjs');
+/** The edge workspace's CLI, found through its package (from the sources and from the built CLI alike). */
+const EDGE_BIN = require.resolve('ekm-edge-collector/bin/ekm-edge.cjs');
 const DEMO_GATEWAY = 'demo-edge';
 /** The simulated RS-485 bus: one v4 and one v3 Omnimeter (edge meters, not in the EKM cloud). */
 const BUS_METERS = [
