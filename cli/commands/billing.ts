@@ -1,11 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import {
-  FileBillingSource,
-  FileReadingsSource,
-  LakeReadingsNotAvailable,
-} from '../../functions/adapters/billing-files';
-import { writeInvoiceFiles } from '../../functions/adapters/invoice-files';
+import { billMonthFromFiles, validateBillingFile, writeInvoices } from '../../functions/composition/billing';
 import { BillingFileError, formatBillingIssue } from '../../functions/core/billing/billing-file';
 import type { Invoice } from '../../functions/core/billing/model';
 import { minorDigits } from '../../functions/core/billing/money';
@@ -13,7 +8,7 @@ import { invoiceToJson } from '../../functions/core/billing/render-json';
 import { parseUrdbRecord } from '../../functions/core/billing/tariff';
 import { renderTariffTable } from '../../functions/core/billing/tariff-table';
 import { asError, ValidationError } from '../../functions/core/errors';
-import { type BillMonthResult, checkAllTariffs, makeBillMonth } from '../../functions/use-cases/bill-month';
+import type { BillMonthResult } from '../../functions/use-cases/bill-month';
 import { EXIT_FAILURE, EXIT_OK, printResult } from '../output';
 
 interface BillOpts {
@@ -106,14 +101,12 @@ export function registerBilling(program: Command): void {
     .action(async (opts: BillOpts) => {
       if (!MONTH.test(opts.month))
         throw new ValidationError('--month', `expected YYYY-MM, got ${JSON.stringify(opts.month)}; write e.g. 2026-03`);
-      const readings = opts.readings
-        ? new FileReadingsSource(opts.readings, (rows) => {
-            if (!opts.json && rows >= 100_000) process.stderr.write(`reading ${opts.readings}: ${rows} rows\n`);
-          })
-        : new LakeReadingsNotAvailable();
-      const bill = makeBillMonth({
-        billing: new FileBillingSource(opts.billing),
-        readings,
+      const bill = billMonthFromFiles({
+        billingFile: opts.billing,
+        ...(opts.readings ? { readingsFile: opts.readings } : {}),
+        onRows: (rows) => {
+          if (!opts.json && rows >= 100_000) process.stderr.write(`reading ${opts.readings}: ${rows} rows\n`);
+        },
         onProperty: (id, i, n) => {
           if (n > 1 && !opts.json) process.stderr.write(`billing ${id} (${i + 1}/${n})\n`);
         },
@@ -131,7 +124,7 @@ export function registerBilling(program: Command): void {
       }
       let files: string[] = [];
       if (opts.out && !opts.dryRun && result.invoices.length > 0) {
-        files = (await writeInvoiceFiles(opts.out, result.invoices, opts.template ? { template: opts.template } : {}))
+        files = (await writeInvoices(opts.out, result.invoices, opts.template ? { template: opts.template } : {}))
           .files;
       }
       const failed = result.properties.filter((p) => !p.ok);
@@ -160,10 +153,8 @@ export function registerBilling(program: Command): void {
     .description('Check a billing file: schema, dates, plans, tenancies and meters, and parse every tariff it names')
     .option('--json', 'print a JSON document instead of text', false)
     .action(async (file: string, opts: { json?: boolean }) => {
-      const source = new FileBillingSource(file);
       try {
-        const doc = await source.load();
-        const tariffs = await checkAllTariffs(source, doc);
+        const { billing: doc, tariffs } = await validateBillingFile(file);
         const summary = {
           ok: tariffs.errors.length === 0,
           file,

@@ -1,17 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { DefaultSecretResolver } from '../../functions/adapters/secret-resolvers';
-import { openTriggerSync, pickKeyAlias, type TriggerSyncWiring } from '../../functions/composition/triggers';
+import {
+  openTriggerSync,
+  pickKeyAlias,
+  type TriggerSyncWiring,
+  validateTriggersOffline,
+} from '../../functions/composition/triggers';
 import { type ProjectConfig, resolveConfigPath } from '../../functions/config/project-config';
 import { EkmPipelineError, ValidationError } from '../../functions/core/errors';
 import { formatIssue, TriggerFileError } from '../../functions/core/triggers/parse';
 import type { TriggerPlan } from '../../functions/core/triggers/plan';
 import { renderPlan } from '../../functions/core/triggers/render';
-import { systemClock } from '../../functions/ports/clock';
-import { makeApplyTriggers, renderApplyResult, TriggerPermissionError } from '../../functions/use-cases/apply-triggers';
-import { makePlanTriggers } from '../../functions/use-cases/plan-triggers';
-import { makeValidateTriggers, type ValidateTriggersResult } from '../../functions/use-cases/validate-triggers';
+import { renderApplyResult, TriggerPermissionError } from '../../functions/use-cases/apply-triggers';
+import type { ValidateTriggersResult } from '../../functions/use-cases/validate-triggers';
 import { CONFIG_OPTION_HELP, findProjectConfig } from '../config-option';
 import { EXIT_CHANGES_PENDING, EXIT_FAILURE, EXIT_OK, printResult, progress } from '../output';
 
@@ -54,18 +56,12 @@ async function validateFile(
   if (!config || opts.offline) {
     if (!opts.json && !opts.offline)
       process.stderr.write('note: no project config found; Account API checks skipped (pass --config to run them)\n');
-    return { result: await makeValidateTriggers({ clock: systemClock })({ file, text }) };
+    return { result: await validateTriggersOffline({ file, text }) };
   }
   const alias = pickKeyAlias(config, opts.keyAlias);
-  const wiring = await openTriggerSync(config, alias, new DefaultSecretResolver());
+  const wiring = await openTriggerSync(config, alias);
   try {
-    const result = await makeValidateTriggers({
-      clock: systemClock,
-      account: { api: wiring.account, key: wiring.key },
-    })({
-      file,
-      text,
-    });
+    const result = await wiring.validate({ file, text });
     return { result, wiring, config, alias };
   } catch (error) {
     await wiring.close();
@@ -80,7 +76,7 @@ async function planWith(
 ): Promise<TriggerPlan> {
   const gateways = result.desired.gateways.length;
   const bar = !opts.json && gateways > 3 ? progress('reading gateway triggers', gateways) : undefined;
-  const { plan } = await makePlanTriggers({ triggers: wiring.triggers, onGatewayRead: () => bar?.tick() })({
+  const { plan } = await wiring.plan({ onGatewayRead: () => bar?.tick() })({
     desired: result.desired,
     prune: opts.prune ?? false,
   });
@@ -233,12 +229,7 @@ export function registerTriggers(program: Command): void {
         await confirm(plan, opts);
         const work = plan.summary.create + plan.summary.update + plan.summary.replace + plan.summary.delete;
         const bar = !opts.json && work > 20 ? progress('applying', work) : undefined;
-        const result = await makeApplyTriggers({
-          triggers: wiring.triggers,
-          keyAlias: alias,
-          secrets: wiring.secrets,
-          onChangeDone: () => bar?.tick(),
-        })(plan);
+        const result = await wiring.apply({ onChangeDone: () => bar?.tick() })(plan);
         bar?.done();
         printResult(opts, { plan, apply: result }, () => renderApplyResult(result));
         process.exitCode = result.ok ? EXIT_OK : EXIT_FAILURE;

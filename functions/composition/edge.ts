@@ -60,3 +60,5 @@ export async function edgeIngestFromConfig(
     ...(opts.leaseTtlMs !== undefined ? { leaseTtlMs: opts.leaseTtlMs } : {}),
   });
 }
+
+export type { IngestEdgeBatch };

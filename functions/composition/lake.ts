@@ -2,14 +2,18 @@ import { DynamoIngestState } from '../adapters/dynamo-ingest-state';
 import { dynamoClientFromConfig } from '../adapters/dynamo-state-table';
 import { makeEkmClients } from '../adapters/ekm/clients';
 import { S3ObjectStore } from '../adapters/s3-object-store';
+import { DefaultSecretResolver } from '../adapters/secret-resolvers';
 import type { UndiciHttpClientOptions } from '../adapters/undici-http-client';
 import type { ProjectConfig } from '../config/project-config';
 import { ValidationError } from '../core/errors';
 import { type Clock, systemClock } from '../ports/clock';
+import type { EkmKey } from '../ports/ekm-api';
+import type { SecretResolver } from '../ports/secret-resolver';
 import { makeCompactLake } from '../use-cases/compact-lake';
 import { makeIngestRealtime, makeQuarantineWriter } from '../use-cases/ingest-realtime';
 import { makeIngestSummary } from '../use-cases/ingest-summary';
 import { makeLakeWriter } from '../use-cases/write-readings';
+import { forEachKey } from './for-each-key';
 
 /** Composition root of the lake for handlers, CLI commands and `npm start` (one place builds the adapters). */
 export interface LakeWiringOptions {
@@ -74,3 +78,16 @@ export function openLake(config: ProjectConfig, options: LakeWiringOptions = {})
 }
 
 export type LakeWiring = ReturnType<typeof openLake>;
+
+/**
+ * A scheduled lake Lambda (`ingest-realtime`, `ingest-summary`): the lake and a run over every
+ * configured key (or the one alias asked for), key secrets from Secrets Manager.
+ */
+export function openLakeJobs(config: ProjectConfig, secrets: SecretResolver = new DefaultSecretResolver()) {
+  const lake = openLake(config);
+  return {
+    lake,
+    forEachKey: <T>(job: string, keyAlias: string | undefined, run: (key: EkmKey) => Promise<T>) =>
+      forEachKey(job, config, secrets, keyAlias, run),
+  };
+}

@@ -5,14 +5,10 @@
  * Manager; the use-case does the rest. Responses and logs never carry a token.
  */
 
-import { DefaultSecretResolver } from '../adapters/secret-resolvers';
-import { edgeIngestFromConfig } from '../composition/edge';
-import { optionalEnv, requiredEnv } from '../config/env';
-import { ENV } from '../config/env-names';
-import { type ProjectConfig, parseProjectConfig } from '../config/project-config';
-import { jsonSyntaxProblem } from '../core/config-text';
-import { ValidationError } from '../core/errors';
-import type { IngestEdgeBatch } from '../use-cases/ingest-edge-batch';
+import { edgeIngestFromConfig, type IngestEdgeBatch } from '../composition/edge';
+import { loadEdgeIngestConfig } from '../config/edge-ingest-config';
+
+import { startOnce } from './start-once';
 
 /** The parts of an API Gateway HTTP API (v2) event this handler reads. */
 export interface HttpApiEventV2 {
@@ -27,44 +23,8 @@ export interface HttpApiResultV2 {
   readonly body: string;
 }
 
-/**
- * The edge ingest config from the Lambda environment. The edge function needs no EKM keys, so it
- * does not go through projectConfigFromEnv (which requires at least one key); the result is
- * validated by the same schema.
- */
-export function loadEdgeIngestConfig(env: Readonly<Record<string, string | undefined>>): ProjectConfig {
-  let gateways: unknown;
-  try {
-    gateways = JSON.parse(requiredEnv(env, ENV.EDGE_GATEWAYS_JSON));
-  } catch (cause) {
-    if (cause instanceof ValidationError) throw cause;
-    // Position only: JSON.parse's message quotes the text, which may hold a secret.
-    throw new ValidationError(ENV.EDGE_GATEWAYS_JSON, `is ${jsonSyntaxProblem(cause)}; check the variable's JSON`);
-  }
-  if (!Array.isArray(gateways))
-    throw new ValidationError(ENV.EDGE_GATEWAYS_JSON, 'must be a JSON array of {id, tokenSecretId, meters}');
-  const prefix = optionalEnv(env, ENV.LAKE_PREFIX);
-  return parseProjectConfig(
-    {
-      version: 1,
-      // The schema wants a key; the edge function never calls EKM, so this placeholder is never resolved.
-      keys: [{ alias: 'edge-only', secret: { env: 'EKM_KEY_UNUSED' } }],
-      lake: { bucket: requiredEnv(env, ENV.LAKE_BUCKET), ...(prefix ? { prefix } : {}) },
-      state: { table: requiredEnv(env, ENV.STATE_TABLE) },
-      edge: {
-        gateways: (gateways as { id: string; tokenSecretId: string; meters: string[] }[]).map((g) => ({
-          id: g.id,
-          token: { secretsManager: g.tokenSecretId },
-          meters: g.meters,
-        })),
-      },
-    },
-    'environment',
-  );
-}
-
 /** The handler over a use-case factory (tests inject their own). */
-export function makeHandler(getIngest: () => Promise<IngestEdgeBatch>) {
+export function makeEdgeIngestHandler(start: () => Promise<IngestEdgeBatch>) {
   return async (event: HttpApiEventV2): Promise<HttpApiResultV2> => {
     const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     const body =
@@ -73,7 +33,7 @@ export function makeHandler(getIngest: () => Promise<IngestEdgeBatch>) {
         : event.isBase64Encoded
           ? Buffer.from(event.body, 'base64').toString('utf8')
           : event.body;
-    const out = await (await getIngest())({
+    const out = await (await start())({
       body,
       ...(headers.authorization ? { authorization: headers.authorization } : {}),
       ...(headers['idempotency-key'] ? { idempotencyKey: headers['idempotency-key'] } : {}),
@@ -92,15 +52,4 @@ export function makeHandler(getIngest: () => Promise<IngestEdgeBatch>) {
   };
 }
 
-let ingest: Promise<IngestEdgeBatch> | undefined;
-
-export const handler = makeHandler(() => {
-  ingest ??= Promise.resolve().then(() =>
-    edgeIngestFromConfig(loadEdgeIngestConfig(process.env), new DefaultSecretResolver()),
-  );
-  // A failed start (e.g. a secret that cannot be read) must not be cached for the container's life.
-  ingest.catch(() => {
-    ingest = undefined;
-  });
-  return ingest;
-});
+export const handler = makeEdgeIngestHandler(startOnce(() => edgeIngestFromConfig(loadEdgeIngestConfig(process.env))));

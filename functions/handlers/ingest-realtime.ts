@@ -1,25 +1,31 @@
-import { DefaultSecretResolver } from '../adapters/secret-resolvers';
-import { openLake } from '../composition/lake';
-import { projectConfigFromEnv } from '../config/env';
-import { forEachKey } from './for-each-key';
+import { openLakeJobs } from '../composition/lake';
+import { loadLakeConfig } from '../config/lake-config';
+import { startOnce } from './start-once';
+
+export interface IngestRealtimeEvent {
+  /** Ingest only this key (default: every configured key). */
+  readonly keyAlias?: string;
+}
 
 /**
  * Lambda: scheduled realtime ingest of every configured key (or `event.keyAlias`). Env: EKM_KEYS_JSON,
  * EKM_*_URL, LAKE_BUCKET, LAKE_PREFIX, STATE_TABLE.
  */
-const config = projectConfigFromEnv(process.env);
-const lake = openLake(config);
-const secrets = new DefaultSecretResolver();
+export function makeIngestRealtimeHandler(start: () => Promise<ReturnType<typeof openLakeJobs>>) {
+  return async (event: IngestRealtimeEvent = {}) => {
+    const { lake, forEachKey } = await start();
+    return forEachKey('ingest-realtime', event.keyAlias, async (key) => {
+      const r = await lake.ingestRealtime({ key });
+      return {
+        alias: key.alias,
+        meters: r.meters,
+        reads: r.reads,
+        objects: r.objects,
+        quarantined: r.quarantined,
+        gaps: r.gaps.length,
+      };
+    });
+  };
+}
 
-export const handler = async (event: { keyAlias?: string } = {}) =>
-  forEachKey('ingest-realtime', config, secrets, event.keyAlias, async (key) => {
-    const r = await lake.ingestRealtime({ key });
-    return {
-      alias: key.alias,
-      meters: r.meters,
-      reads: r.reads,
-      objects: r.objects,
-      quarantined: r.quarantined,
-      gaps: r.gaps.length,
-    };
-  });
+export const handler = makeIngestRealtimeHandler(startOnce(() => openLakeJobs(loadLakeConfig(process.env))));

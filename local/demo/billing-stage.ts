@@ -1,9 +1,7 @@
 import { join, relative } from 'node:path';
-import { FileBillingSource, FileReadingsSource } from '../../functions/adapters/billing-files';
-import { writeInvoiceFiles } from '../../functions/adapters/invoice-files';
+import { billMonthFromFiles, writeInvoices } from '../../functions/composition/billing';
 import { formatMoney, formatNumber, invoiceId } from '../../functions/core/billing/render-format';
 import { EkmPipelineError } from '../../functions/core/errors';
-import { makeBillMonth } from '../../functions/use-cases/bill-month';
 import type { DemoStage } from './demo-context';
 
 /** The month the example readings cover (examples/readings-2026-03.csv). */
@@ -30,9 +28,9 @@ export function makeBillingStage(opts: BillingStageOptions = {}): DemoStage {
       const examples = opts.examplesDir ?? join(root, 'examples');
       const out = opts.outDir ?? join(ctx.stateDir, 'invoices', DEMO_BILLING_MONTH);
       const shown = (path: string) => (path.startsWith(root) ? relative(root, path) : path);
-      const bill = makeBillMonth({
-        billing: new FileBillingSource(join(examples, 'billing.yaml')),
-        readings: new FileReadingsSource(join(examples, `readings-${DEMO_BILLING_MONTH}.csv`)),
+      const bill = billMonthFromFiles({
+        billingFile: join(examples, 'billing.yaml'),
+        readingsFile: join(examples, `readings-${DEMO_BILLING_MONTH}.csv`),
       });
       const result = await bill({ month: DEMO_BILLING_MONTH });
       const failed = result.properties.filter((p) => !p.ok);
@@ -42,7 +40,7 @@ export function makeBillingStage(opts: BillingStageOptions = {}): DemoStage {
           `not billed: ${failed.map((p) => `${p.property} (${p.error ?? 'unknown error'})`).join('; ')}`,
         );
       }
-      const { files } = await writeInvoiceFiles(out, result.invoices);
+      const { files } = await writeInvoices(out, result.invoices);
       ctx.log(`wrote ${files.length} files to ${shown(out)}`);
       const lines = result.invoices.map((invoice) => {
         const html = join(out, `${invoiceId(invoice)}.html`);

@@ -1,16 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { dynamoClientFromConfig } from '../../functions/adapters/dynamo-state-table';
-import { DynamoTriggerDriftStore } from '../../functions/adapters/dynamo-trigger-drift-store';
-import { DefaultSecretResolver } from '../../functions/adapters/secret-resolvers';
 import { openTriggerSync } from '../../functions/composition/triggers';
 import { EkmPipelineError } from '../../functions/core/errors';
 import { planSummaryLine } from '../../functions/core/triggers/render';
-import { systemClock } from '../../functions/ports/clock';
-import { makeApplyTriggers } from '../../functions/use-cases/apply-triggers';
-import { makeCheckTriggerDrift } from '../../functions/use-cases/check-trigger-drift';
-import { makePlanTriggers } from '../../functions/use-cases/plan-triggers';
-import { makeValidateTriggers } from '../../functions/use-cases/validate-triggers';
 import type { DemoStage } from './demo-context';
 
 /**
@@ -29,17 +21,12 @@ export const triggersStage: DemoStage = {
     const root = join(ctx.stateDir, '..');
     const file = join(root, 'examples', 'triggers.yaml');
     const shown = relative(root, file);
-    const wiring = await openTriggerSync(config, 'demo', new DefaultSecretResolver());
+    const wiring = await openTriggerSync(config, 'demo');
     try {
-      const validated = await makeValidateTriggers({
-        clock: systemClock,
-        account: { api: wiring.account, key: wiring.key },
-      })({ file: shown, text: readFileSync(file, 'utf8') });
-      const plan = makePlanTriggers({ triggers: wiring.triggers });
+      const validated = await wiring.validate({ file: shown, text: readFileSync(file, 'utf8') });
+      const plan = wiring.plan();
       const first = await plan({ desired: validated.desired });
-      const applied = await makeApplyTriggers({ triggers: wiring.triggers, keyAlias: 'demo', secrets: wiring.secrets })(
-        first.plan,
-      );
+      const applied = await wiring.apply()(first.plan);
       if (!applied.ok)
         throw new EkmPipelineError(
           'DEMO_TRIGGERS',
@@ -61,18 +48,12 @@ export const triggersStage: DemoStage = {
             conditions: victim.conditions as Record<string, unknown>[],
             actions: victim.actions as Record<string, unknown>[],
           });
-        const dynamo = dynamoClientFromConfig(config.state);
+        const { check, close } = wiring.driftCheck({
+          state: config.state,
+          loadDesired: async () => ({ name: shown, text: readFileSync(file, 'utf8') }),
+          autoApplyGateways: new Set(validated.desired.gateways.map((g) => g.mac)),
+        });
         try {
-          const store = new DynamoTriggerDriftStore(dynamo, config.state.table);
-          const check = makeCheckTriggerDrift({
-            clock: systemClock,
-            triggers: wiring.triggers,
-            store,
-            keyAlias: 'demo',
-            secrets: wiring.secrets,
-            loadDesired: async () => ({ name: shown, text: readFileSync(file, 'utf8') }),
-            autoApplyGateways: new Set(validated.desired.gateways.map((g) => g.mac)),
-          });
           const drift = await check();
           const rec = drift.records[0];
           const after = await check();
@@ -86,7 +67,7 @@ export const triggersStage: DemoStage = {
             `drift check again: ${after.records[0]?.drift ?? 0} drift (metric TriggerDriftTotal=${after.totalRemaining})`,
           );
         } finally {
-          dynamo.destroy();
+          close();
         }
       }
       const firing = validated.firings[0];

@@ -6,9 +6,10 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { dynamoClientFromConfig } from '../../functions/adapters/dynamo-state-table';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { edgeIngestFromConfig } from '../../functions/composition/edge';
+import { loadEdgeIngestConfig } from '../../functions/config/edge-ingest-config';
 import { type ProjectConfig, parseProjectConfig } from '../../functions/config/project-config';
 import { EDGE_LIMITS } from '../../functions/core/edge/edge-batch';
-import { type HttpApiEventV2, loadEdgeIngestConfig, makeHandler } from '../../functions/handlers/edge-ingest';
+import { type HttpApiEventV2, makeEdgeIngestHandler } from '../../functions/handlers/edge-ingest';
 import type { IngestEdgeBatch } from '../../functions/use-cases/ingest-edge-batch';
 import { type EdgeIngestServer, startEdgeIngestServer } from '../../local/aws/edge-ingest-server';
 import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
@@ -132,7 +133,7 @@ describe('edge ingest endpoint (local server, real S3-compatible lake and Dynamo
   });
 
   it('serves the same use-case through the Lambda handler (HTTP API v2 event, base64 body)', async () => {
-    const handler = makeHandler(async () => ingest);
+    const handler = makeEdgeIngestHandler(async () => ingest);
     const batch = { gateway: 'site-1', batchId: 'lambda-1', readings: [reading(METERS[1]!, Date.now() - 5000)] };
     const event: HttpApiEventV2 = {
       headers: { Authorization: `Bearer ${TOKEN}`, 'Idempotency-Key': 'lambda-1' },

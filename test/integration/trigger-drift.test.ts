@@ -4,8 +4,10 @@ import { DynamoTriggerDriftStore } from '../../functions/adapters/dynamo-trigger
 import { EkmTriggerClient } from '../../functions/adapters/ekm/trigger-client';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { UndiciHttpClient } from '../../functions/adapters/undici-http-client';
+import { type DriftEndpoints, openTriggerDriftCheck } from '../../functions/composition/triggers';
 import type { SecretRef } from '../../functions/config/project-config';
-import { driftCheckFromEnv, makeDriftHandler } from '../../functions/handlers/trigger-drift';
+import { loadTriggerDriftConfig } from '../../functions/config/trigger-drift-config';
+import { makeTriggerDriftHandler } from '../../functions/handlers/trigger-drift';
 import type { SecretResolver } from '../../functions/ports/secret-resolver';
 import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
 import { DEMO_ACCOUNT_KEY, DEMO_BEARER_TOKEN, DEMO_GATEWAY_MAC } from '../../local/ekm-cloud/identities';
@@ -27,6 +29,11 @@ gateways:
         conditions: [{ type: rrule, rrule: "DTSTART:20250106T060000Z\\nRRULE:FREQ=DAILY;BYHOUR=6;BYMINUTE=0" }]
         actions: [{ target: meter, target_id: "000350000900", command: setRelay, params: { relay: relay_1, status: close, duration: 60 } }]
 `;
+
+/** The Lambda's composition from its environment, as its handler builds it. */
+async function driftCheckFromEnv(env: Record<string, string>, secrets: SecretResolver, endpoints: DriftEndpoints = {}) {
+  return openTriggerDriftCheck(loadTriggerDriftConfig(env), secrets, endpoints);
+}
 
 /** Secrets Manager stand-in: secret ids map to values. */
 const secrets: SecretResolver = {
@@ -57,7 +64,7 @@ describe('trigger-drift handler against DynamoDB Local, s3rver and the local EKM
     });
     const lines: string[] = [];
     try {
-      const summary = await makeDriftHandler(
+      const summary = await makeTriggerDriftHandler(
         async () => built.check,
         (l) => lines.push(l),
       )({});

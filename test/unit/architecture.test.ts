@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -16,8 +16,23 @@ function imports(file: string): string[] {
   return [...text.matchAll(/(?:from\s+|import\s*\(|require\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1] ?? '');
 }
 
-// CONTRIBUTING.md §5.1: core is pure (no I/O, no SDK, no process), use-cases see only core and ports,
-// and the edge package never pulls in the CDK or the AWS SDK.
+/** Where each relative import of a file points, as a path from the repository root (`functions/core/errors`). */
+function localTargets(file: string): string[] {
+  return imports(file)
+    .filter((spec) => spec.startsWith('.'))
+    .map((spec) =>
+      relative(ROOT, resolve(dirname(file), spec))
+        .split(sep)
+        .join('/'),
+    );
+}
+
+const inFolder = (folder: string) => (target: string) => target === folder || target.startsWith(`${folder}/`);
+
+// CONTRIBUTING.md §5.1: core is pure (no I/O, no SDK, no process) and imports nothing outside core;
+// use-cases see only core and ports; adapters never import use-cases or composition; handlers build
+// their work through composition and config only; nothing in functions/ (what Lambdas run) imports the
+// local tooling (local/) or the CLI (cli/); the edge package never pulls in the CDK or the AWS SDK.
 describe('architecture', () => {
   it.each(tsFiles(join(ROOT, 'functions', 'core')).map((f) => [relative(ROOT, f), f]))(
     'keeps %s pure',
@@ -39,6 +54,56 @@ describe('architecture', () => {
       expect(bad).toEqual([]);
     },
   );
+
+  it.each(tsFiles(join(ROOT, 'functions', 'core')).map((f) => [relative(ROOT, f), f]))(
+    'keeps %s inside core (it imports nothing outside functions/core)',
+    (_name, file) => {
+      // The JSON Schemas in schemas/ are data the validators compile, not code.
+      const outside = localTargets(file).filter(
+        (t) => !inFolder('functions/core')(t) && !/^schemas\/[\w.-]+\.json$/.test(t),
+      );
+      expect(outside).toEqual([]);
+    },
+  );
+
+  it.each(tsFiles(join(ROOT, 'functions', 'adapters')).map((f) => [relative(ROOT, f), f]))(
+    'keeps use-cases and composition out of the adapter %s',
+    (_name, file) => {
+      const bad = localTargets(file).filter(
+        (t) => inFolder('functions/use-cases')(t) || inFolder('functions/composition')(t),
+      );
+      expect(bad).toEqual([]);
+    },
+  );
+
+  it.each(tsFiles(join(ROOT, 'functions', 'handlers')).map((f) => [relative(ROOT, f), f]))(
+    'lets the handler %s build its work through composition and config only (no adapters, no use-cases, no SDK)',
+    (_name, file) => {
+      const bad = [
+        ...localTargets(file).filter(
+          (t) =>
+            inFolder('functions/adapters')(t) || inFolder('functions/use-cases')(t) || inFolder('functions/ports')(t),
+        ),
+        ...imports(file).filter((spec) => /^undici|^@aws-sdk|^@duckdb/.test(spec)),
+      ];
+      expect(bad).toEqual([]);
+      expect(readFileSync(file, 'utf8')).not.toMatch(/\bnew [A-Z]\w*(Client|Store|State|Resolver)\(/);
+    },
+  );
+
+  it.each(tsFiles(join(ROOT, 'functions')).map((f) => [relative(ROOT, f), f]))(
+    'keeps local tooling and the CLI out of the Lambda code %s (nothing in functions/ imports local/ or cli/)',
+    (_name, file) => {
+      expect(localTargets(file).filter((t) => inFolder('local')(t) || inFolder('cli')(t))).toEqual([]);
+    },
+  );
+
+  it('keeps functions/ to what Lambdas run (no local tooling or CLI folders inside it)', () => {
+    const folders = readdirSync(join(ROOT, 'functions')).filter((n) =>
+      statSync(join(ROOT, 'functions', n)).isDirectory(),
+    );
+    expect(folders.sort()).toEqual(['adapters', 'composition', 'config', 'core', 'handlers', 'ports', 'use-cases']);
+  });
 
   it('keeps the CDK and the AWS SDK out of the edge collector', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'edge-collector', 'package.json'), 'utf8')) as {
