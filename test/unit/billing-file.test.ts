@@ -208,7 +208,19 @@ describe('billing file', () => {
   });
 
   it('fails on text that is not YAML', () => {
-    expect(problems('version: 1\n  bad: [\n')[0]).toMatch(/^: not valid YAML\/JSON/);
+    expect(problems('version: 1\n  bad: [\n')[0]).toMatch(/^: not valid YAML\/JSON: line \d+, column \d+: /);
+  });
+
+  it('names the position of a syntax error but never quotes the text around it', () => {
+    // Prepare: a note that starts like an alias, and a broken flow mapping, both beside a secret-looking value
+    const texts = ['version: 1\nnote: *tok_SECRET_123\n', 'version: 1\nnote: { a: tok_SECRET_456\n'];
+    for (const text of texts) {
+      // Act
+      const [problem] = problems(text);
+      // Assess
+      expect(problem).toMatch(/line [23], column \d+/);
+      expect(problem).not.toMatch(/SECRET/);
+    }
   });
 
   describe('version in force', () => {

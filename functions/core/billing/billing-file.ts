@@ -9,9 +9,9 @@
  * computed (areas present for `by: area`, shares naming tenants of the property).
  */
 
-import Ajv, { type ErrorObject } from 'ajv';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import schema from '../../../schemas/billing.schema.json';
+import { ConfigTextSyntaxError, parseConfigText } from '../config-text';
 import { ValidationError } from '../errors';
 import { type MeterId, toMeterId } from '../readings/meter-id';
 
@@ -124,8 +124,9 @@ export interface BillingFile {
   readonly properties: readonly PropertyConfig[];
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-const validateSchema = ajv.compile(schema);
+// Compiled on first use, so commands that never read a billing file (`--help`) do not pay for it.
+let compiled: ValidateFunction | undefined;
+const schemaValidator = () => (compiled ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(schema));
 
 const DATE_FIELDS = /\/(from|moveIn|moveOut)$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -182,25 +183,17 @@ function schemaIssues(file: string, errors: readonly ErrorObject[]): BillingIssu
   return [...out.values()];
 }
 
-function tryJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Parse billing-file text (YAML or JSON) and check it; throws {@link BillingFileError}. */
+/**
+ * Parse billing-file text (YAML or JSON) and check it; throws {@link BillingFileError}. A syntax error
+ * gives the position and the problem only, never the text of a line (functions/core/config-text.ts).
+ */
 export function parseBillingFileText(text: string, file: string): BillingFile {
   let raw: unknown;
   try {
-    raw = /^\s*\{/.test(text) ? tryJson(text) : undefined;
-    raw ??= parseYaml(text, { prettyErrors: true });
+    raw = parseConfigText(text);
   } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? ` (line ${error.linePos[0].line})` : '';
-    throw new BillingFileError([
-      { file, path: '', message: `not valid YAML/JSON${where}: ${(error as Error).message.split('\n')[0]}` },
-    ]);
+    if (!(error instanceof ConfigTextSyntaxError)) throw error;
+    throw new BillingFileError([{ file, path: '', message: `not valid YAML/JSON: ${error.message}` }]);
   }
   return parseBillingFile(raw, file);
 }
@@ -252,6 +245,7 @@ interface RawProperty {
 
 /** Check a parsed billing document (schema, then the semantic checks) into typed config. */
 export function parseBillingFile(raw: unknown, file: string): BillingFile {
+  const validateSchema = schemaValidator();
   if (!validateSchema(raw)) throw new BillingFileError(schemaIssues(file, validateSchema.errors ?? []));
   const doc = raw as { version: 1; currency: string; properties: RawProperty[] };
   const issues: BillingIssue[] = [];
