@@ -9,4 +9,6 @@ export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 npx tsc --noEmit -p tsconfig.json
 npx tsc --noEmit -p edge-collector/tsconfig.json
 npx biome check --diagnostic-level=error .
+# The CLI the tests spawn (bin/ekm-pipeline.cjs) runs this build when it is fresh.
+node scripts/build-cli.cjs
 npx jest --ci "$@"

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import Ajv, { type ErrorObject } from 'ajv';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import schema from '../../schemas/project-config.schema.json';
 import { ConfigTextSyntaxError, parseConfigText } from '../core/config-text';
@@ -64,8 +64,9 @@ export const EKM_DEFAULT_ENDPOINTS: EkmEndpoints = {
   realtimeBatchSize: 25,
 };
 
-const ajv = addFormats(new Ajv({ allErrors: true, strict: false }));
-const validate = ajv.compile(schema);
+// Compiled on first use, so commands that never read a project file (`--help`) do not pay for it.
+let compiled: ValidateFunction | undefined;
+const schemaValidator = () => (compiled ??= addFormats(new Ajv({ allErrors: true, strict: false })).compile(schema));
 
 function describe(error: ErrorObject): string {
   const where = error.instancePath || '(top level)';
@@ -83,6 +84,7 @@ function describe(error: ErrorObject): string {
  * Errors name the file, the path inside it and the fix.
  */
 export function parseProjectConfig(raw: unknown, file: string): ProjectConfig {
+  const validate = schemaValidator();
   if (!validate(raw)) {
     const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if');
     // oneOf failures also report each branch's own error; keep the summary line only.

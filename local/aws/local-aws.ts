@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import S3rver from 's3rver';
+import type S3rver from 's3rver';
 import { EkmPipelineError } from '../../functions/core/errors';
 
 /**
@@ -70,9 +70,29 @@ function killOnExit(child: ChildProcess): void {
   });
 }
 
+/**
+ * A package only the local stack uses (a devDependency): loaded on use, so production commands never
+ * need it, and a clear message when an install without dev dependencies lacks it.
+ */
+function localOnly<T>(pkg: string, load: () => T): T {
+  try {
+    return load();
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw cause;
+    throw new EkmPipelineError(
+      'LOCAL_TOOL_MISSING',
+      `the local AWS stand-ins need the development dependency ${pkg}, which is not installed (an install with --omit=dev?); run \`npm ci\` (without --omit=dev) in the ekm-pipeline folder to use the local stack`,
+      { cause },
+    );
+  }
+}
+
 /** The DynamoDB Local jar folder inside the installed `amplify-dynamodb-simulator` package. */
 export function dynamoLocalDir(): string {
-  return join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
+  const manifest = localOnly('amplify-dynamodb-simulator', () =>
+    require.resolve('amplify-dynamodb-simulator/package.json'),
+  );
+  return join(dirname(manifest), 'emulator');
 }
 
 async function startDynamoLocal(dbPath: string | undefined): Promise<{ endpoint: string; child: ChildProcess }> {
@@ -140,7 +160,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const dbPath = ephemeral ? undefined : join(root, 'dynamodb');
   if (dbPath) mkdirSync(dbPath, { recursive: true });
 
-  const s3 = new S3rver({
+  const S3rverServer = localOnly('s3rver', () => require('s3rver') as typeof S3rver);
+  const s3 = new S3rverServer({
     address: '127.0.0.1',
     port: 0,
     directory: s3Dir,

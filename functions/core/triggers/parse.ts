@@ -1,4 +1,4 @@
-import Ajv, { type ErrorObject } from 'ajv';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import schema from '../../../schemas/triggers.schema.json';
 import { ConfigTextSyntaxError, parseConfigText } from '../config-text';
 import { ValidationError } from '../errors';
@@ -64,8 +64,9 @@ export interface ParseTriggerOptions {
   readonly fields?: ReadonlySet<string>;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-const validateSchema = ajv.compile(schema);
+// Compiled on first use, so commands that never read a trigger file (`--help`) do not pay for it.
+let compiled: ValidateFunction | undefined;
+const schemaValidator = () => (compiled ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(schema));
 
 /**
  * Parse and check a desired-state trigger file (YAML or JSON text): schema, unique gateways and
@@ -81,6 +82,7 @@ export function parseTriggerFile(text: string, file: string, opts: ParseTriggerO
     if (!(error instanceof ConfigTextSyntaxError)) throw error;
     throw new TriggerFileError(file, [{ file, path: '', message: `not valid YAML/JSON: ${error.message}` }]);
   }
+  const validateSchema = schemaValidator();
   if (!validateSchema(raw)) throw new TriggerFileError(file, schemaIssues(file, validateSchema.errors ?? []));
   return checkSemantics(raw as unknown as RawFile, file, opts);
 }
