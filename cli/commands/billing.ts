@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { billMonthFromFiles, validateBillingFile, writeInvoices } from '../../functions/composition/billing';
+import {
+  billMonthFromFiles,
+  openBillingCloseFromConfig,
+  validateBillingFile,
+  writeInvoices,
+} from '../../functions/composition/billing';
+import type { ProjectConfig } from '../../functions/config/project-config';
 import { BillingFileError, formatBillingIssue } from '../../functions/core/billing/billing-file';
 import type { Invoice } from '../../functions/core/billing/model';
 import { minorDigits } from '../../functions/core/billing/money';
@@ -9,7 +15,10 @@ import { parseUrdbRecord } from '../../functions/core/billing/tariff';
 import { renderTariffTable } from '../../functions/core/billing/tariff-table';
 import { asError, ValidationError } from '../../functions/core/errors';
 import type { BillMonthResult } from '../../functions/use-cases/bill-month';
+import type { DraftBillingMonthResult } from '../../functions/use-cases/draft-billing-month';
+import { findProjectConfig } from '../config-option';
 import { EXIT_FAILURE, EXIT_OK, printResult } from '../output';
+import { registerBillClose } from './billing-close';
 
 interface BillOpts {
   billing: string;
@@ -20,6 +29,7 @@ interface BillOpts {
   json?: boolean;
   out?: string;
   template?: string;
+  config?: string;
 }
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -76,19 +86,40 @@ function renderBill(result: BillMonthResult, files: readonly string[], opts: Bil
   return out.join('\n');
 }
 
+function renderDrafts(drafts: DraftBillingMonthResult, config: ProjectConfig): string {
+  const lines = drafts.properties.map((p) =>
+    p.status === 'drafted'
+      ? `Drafts: ${p.property} ${drafts.month}: ${p.drafts} draft invoice(s) stored in ${config.state?.table}${p.adjustments.length ? `, ${p.adjustments.length} with an adjustment for ${p.adjustments[0]?.month}` : ''}; close with \`ekm-pipeline bill close --month ${drafts.month} --property ${p.property}\``
+      : p.status === 'closed'
+        ? `Drafts: ${p.property} ${drafts.month} is already closed; its invoices stay as they are (late data goes into next month's adjustment lines)`
+        : `Drafts: ${p.property} ${drafts.month}: not drafted (${p.error ?? 'billing error'})`,
+  );
+  for (const p of drafts.properties)
+    for (const a of p.unplacedAdjustments)
+      lines.push(
+        `  ${p.property} ${a.tenant}: ${a.month} invoice ${a.invoiceNumber} changed by late data (${a.oldTotalMinor} → ${a.newTotalMinor} minor units) and the tenant has no invoice this month: issue a credit note (ekm-pipeline bill credit)`,
+      );
+  return lines.join('\n');
+}
+
 function billingFileErrorJson(error: BillingFileError) {
   return { ok: false, issues: error.issues, messages: error.issues.map(formatBillingIssue) };
 }
 
 /** `ekm-pipeline bill`, `ekm-pipeline billing validate`, `ekm-pipeline tariff show`. */
 export function registerBilling(program: Command): void {
-  program
+  // `bill close --month M`: without positional options the program hands `bill` the arguments after
+  // `close`, and `bill` would take `--month` for itself (the program's only option is --version).
+  program.enablePositionalOptions();
+  const bill = program
     .command('bill')
     .description(
       'Bill tenants for one month from register reads: invoices per tenant (energy, demand, fixed, fees, common areas, credits, taxes)',
     )
-    .requiredOption('--billing <file>', 'billing file (YAML or JSON, schemas/billing.schema.json)')
-    .requiredOption('--month <YYYY-MM>', 'month to bill, in each property’s local time')
+    // Checked in the action, not as commander's requiredOption: commander also demands an ancestor's
+    // required options from its subcommands (bill close/credit/unlock).
+    .option('--billing <file>', 'billing file (YAML or JSON, schemas/billing.schema.json) (required)')
+    .option('--month <YYYY-MM>', 'month to bill, in each property’s local time (required)')
     .option('--property <id>', 'bill only this property')
     .option(
       '--readings <file>',
@@ -98,12 +129,29 @@ export function registerBilling(program: Command): void {
     .option('--json', 'print one JSON document {"invoices":[...]} instead of text', false)
     .option('--out <dir>', 'write per invoice JSON + HTML, and one CSV per property for accounting')
     .option('--template <file>', 'HTML invoice template (default: the built-in page; see templates/invoice.html)')
-    .action(async (opts: BillOpts) => {
+    .option(
+      '--config <path>',
+      'project config: with a state table, the month is also drafted there (replacing the drafts of an unclosed month) for `bill close`; without --config nothing is stored',
+    )
+    .addHelpText(
+      'after',
+      '\nThe monthly close (docs/billing.md "Monthly close"):\n  ekm-pipeline bill --config C --billing F --month M     price and store drafts\n  ekm-pipeline bill close --month M [--property P]      number, freeze, publish under invoices/ of the lake bucket\n  ekm-pipeline bill credit --property P --invoice N --reason TEXT\n  ekm-pipeline bill unlock --property P                 release the lease of a dead draft or close',
+    )
+    .enablePositionalOptions()
+    .action(async (opts: BillOpts, cmd: Command) => {
+      for (const [flag, value] of [
+        ['--billing <file>', opts.billing],
+        ['--month <YYYY-MM>', opts.month],
+      ] as const)
+        if (value === undefined) cmd.error(`error: required option '${flag}' not specified`);
       if (!MONTH.test(opts.month))
         throw new ValidationError('--month', `expected YYYY-MM, got ${JSON.stringify(opts.month)}; write e.g. 2026-03`);
+      // Without --readings, usage comes from the project config's lake (functions/adapters/lake-readings.ts).
+      const lake = opts.readings ? undefined : findProjectConfig(opts.config, { required: false })?.lake;
       const bill = billMonthFromFiles({
         billingFile: opts.billing,
         ...(opts.readings ? { readingsFile: opts.readings } : {}),
+        ...(lake ? { lake } : {}),
         onRows: (rows) => {
           if (!opts.json && rows >= 100_000) process.stderr.write(`reading ${opts.readings}: ${rows} rows\n`);
         },
@@ -122,6 +170,20 @@ export function registerBilling(program: Command): void {
         }
         throw error;
       }
+      // Drafts only when --config names a project config: pricing files alone never needs DynamoDB.
+      let drafts: DraftBillingMonthResult | undefined;
+      const config = opts.config && !opts.dryRun ? findProjectConfig(opts.config) : undefined;
+      if (config?.state && result.properties.some((p) => p.ok)) {
+        const close = openBillingCloseFromConfig(config, {
+          billingFile: opts.billing,
+          ...(opts.readings ? { readingsFile: opts.readings } : {}),
+        });
+        try {
+          drafts = await close.draft({ month: opts.month, ...(opts.property ? { property: opts.property } : {}) });
+        } finally {
+          close.dispose();
+        }
+      }
       let files: string[] = [];
       if (opts.out && !opts.dryRun && result.invoices.length > 0) {
         files = (await writeInvoices(opts.out, result.invoices, opts.template ? { template: opts.template } : {}))
@@ -136,15 +198,17 @@ export function registerBilling(program: Command): void {
           ok: result.ok,
           properties: result.properties,
           files,
+          ...(drafts ? { drafts } : {}),
         },
-        () => renderBill(result, files, opts),
+        () => [renderBill(result, files, opts), ...(drafts && config ? [renderDrafts(drafts, config)] : [])].join('\n'),
       );
       if (!opts.json && failed.length > 0)
         process.stderr.write(
           `error: ${failed.length} propert${failed.length === 1 ? 'y' : 'ies'} not billed (${failed.map((p) => p.property).join(', ')}); the reasons are above\n`,
         );
-      process.exitCode = result.ok ? EXIT_OK : EXIT_FAILURE;
+      process.exitCode = result.ok && (drafts?.ok ?? true) ? EXIT_OK : EXIT_FAILURE;
     });
+  registerBillClose(bill);
 
   const billing = program.command('billing').description('Billing file tools');
   billing

@@ -18,6 +18,8 @@ export const ENV = {
   DRIFT_AUTO_APPLY_GATEWAYS: 'DRIFT_AUTO_APPLY_GATEWAYS',
   /** JSON array: [{ "id": "site-1", "tokenSecretId": "<name or ARN>", "meters": ["000350000900"] }] */
   EDGE_GATEWAYS_JSON: 'EDGE_GATEWAYS_JSON',
+  /** Object key in LAKE_BUCKET of the billing file the monthly close reads (URDB records relative to it). */
+  BILLING_FILE_KEY: 'BILLING_FILE_KEY',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
