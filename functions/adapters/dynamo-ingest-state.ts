@@ -8,7 +8,7 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { forEachLimit } from '../core/for-each-limit';
+import { forEachLimit } from '../core/concurrency';
 import type { MeterId } from '../core/readings/meter-id';
 import type { CursorDataset, GapRecord, IngestState, LeaseInfo, RunRecord } from '../ports/ingest-state';
 

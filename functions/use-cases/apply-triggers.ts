@@ -1,8 +1,8 @@
+import { mapLimit } from '../core/concurrency';
 import { EkmPipelineError, redactSecrets } from '../core/errors';
 import { toTriggerBody } from '../core/triggers/model';
 import type { PlanChange, TriggerPlan } from '../core/triggers/plan';
 import type { TriggerApi } from '../ports/trigger-api';
-import { mapLimit } from './map-limit';
 
 /** The token can read but not write: apply refuses before sending any change. */
 export class TriggerPermissionError extends EkmPipelineError {

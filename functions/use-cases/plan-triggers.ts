@@ -1,7 +1,7 @@
+import { mapLimit } from '../core/concurrency';
 import type { DesiredTriggers, LiveTrigger } from '../core/triggers/model';
 import { type PlanOptions, planTriggers, type TriggerPlan } from '../core/triggers/plan';
 import type { TriggerApi } from '../ports/trigger-api';
-import { mapLimit } from './map-limit';
 
 export interface PlanTriggersDeps {
   readonly triggers: TriggerApi;

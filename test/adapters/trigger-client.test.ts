@@ -1,6 +1,6 @@
 import { EkmTriggerClient, TriggerApiError } from '../../functions/adapters/ekm/trigger-client';
+import { mapLimit } from '../../functions/core/concurrency';
 import type { HttpClient, HttpRequest, HttpResponse } from '../../functions/ports/http-client';
-import { mapLimit } from '../../functions/use-cases/map-limit';
 
 const KEY = 'MTAxMDoyMDIw';
 const TOKEN = 'BZTdu8_5iw62WQuDg4OHIMhG7mcEqJu8VrzHSywCkPk';

@@ -115,3 +115,16 @@ describe('architecture', () => {
     expect(edgeImports.filter((s) => /^aws-cdk|^@aws-sdk/.test(s))).toEqual([]);
   });
 });
+
+// One rule, one place: each of these rules has exactly one implementation; other files import it.
+describe('one implementation per rule', () => {
+  const sources = ['functions', 'cli', 'local', 'lib'].flatMap((d) => tsFiles(join(ROOT, d)));
+  const definers = (pattern: RegExp) =>
+    sources.filter((f) => pattern.test(readFileSync(f, 'utf8'))).map((f) => relative(ROOT, f).split(sep).join('/'));
+
+  it('has one bounded-concurrency helper (functions/core/concurrency.ts)', () => {
+    expect(definers(/\b(function|const)\s+(forEachLimit|mapLimit|runLimited|pLimit)\b/)).toEqual([
+      'functions/core/concurrency.ts',
+    ]);
+  });
+});

@@ -1,0 +1,47 @@
+/**
+ * The one bounded-concurrency helper of the pipeline (lake writes, cursor updates, EKM batches,
+ * trigger planning and applying all go through it).
+ *
+ * Failure semantics:
+ * - `limit` must be a positive integer; anything else (0, negative, fractional, NaN) throws a
+ *   `RangeError` before any work starts, never a silently empty or `undefined`-filled result.
+ * - At most `limit` calls of `fn` are in flight; results keep the input order.
+ * - The first failure stops new work: no item is started after a call has rejected.
+ * - The returned promise rejects with that first error only after every started call has settled,
+ *   so no work is left running behind a failure. Later errors of in-flight calls are dropped.
+ * - Callers that need every item attempted and per-item outcomes catch inside `fn`.
+ */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`concurrency limit must be a positive integer, got ${limit}`);
+  }
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !failure) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i] as T, i);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+  return results;
+}
+
+/** {@link mapLimit} for side effects only: same limit check and failure semantics, no results kept. */
+export async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
+  await mapLimit(items, limit, fn);
+}
