@@ -10,7 +10,7 @@ export interface ByteLink {
   close(): Promise<void>;
 }
 
-/** Real or fake timers, injected so only main.ts decides which (CONTRIBUTING.md §5.2). */
+/** Real or fake timers, injected so only src/cli/ decides which (CONTRIBUTING.md §5.2). */
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
