@@ -35,6 +35,7 @@ import {
 import type { Invoice, PeriodGrid, RegisterRead } from '../core/billing/model';
 import type { ReadingsByMeter } from '../core/billing/readings-csv';
 import { EkmPipelineError } from '../core/errors';
+import { type LeaseName, leaseName } from '../core/leases';
 import type { MeterId } from '../core/readings/meter-id';
 import type { BillingFileSource, ReadingsSource } from '../ports/billing-sources';
 import type { BillingStore, DraftRecord, TenantUsageRecord } from '../ports/billing-store';
@@ -45,7 +46,7 @@ import { makeBillMonth } from './bill-month';
 export const BILLING_LEASE_TTL_MS = 60_000;
 
 /** The lease name of a property's draft and close. */
-export const billingLeaseName = (property: string) => `bill-close#${property}`;
+export const billingLeaseName = (property: string): LeaseName => leaseName('bill-close', property);
 
 export interface DraftBillingMonthDeps {
   readonly billing: BillingFileSource;

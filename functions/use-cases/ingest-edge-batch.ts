@@ -34,6 +34,7 @@ import {
   validateEdgeBatch,
 } from '../core/edge/edge-batch';
 import { edgeReadingConflicts } from '../core/edge/reading-conflicts';
+import { leaseName } from '../core/leases';
 import { utcDate } from '../core/parquet/object-keys';
 import type { LakeRow } from '../core/parquet/rows';
 import type { Reading } from '../core/readings/reading';
@@ -141,7 +142,7 @@ export function makeIngestEdgeBatch(deps: IngestEdgeBatchDeps) {
           };
     const seen = await deps.receipts.get(gateway.id, batch.batchId);
     if (seen) return answerFor(seen);
-    const lock = `edge-ingest-${gateway.id}`;
+    const lock = leaseName('edge-ingest', gateway.id);
     const owner = randomUUID();
     const ttl = deps.leaseTtlMs ?? LOCK_TTL_MS;
     const acquiredAt = deps.clock.now();

@@ -22,6 +22,7 @@
  * 6. Record the run (and release the lease even on failure).
  */
 import { randomUUID } from 'node:crypto';
+import { leaseName } from '../core/leases';
 import { hourWindowOf, objectKey, shardOf } from '../core/parquet/object-keys';
 import { bucketToGapReading, quarantineRow, type Rejected } from '../core/parquet/rows';
 import type { MeterId } from '../core/readings/meter-id';
@@ -166,7 +167,7 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
   return async function ingestRealtime(input: IngestRealtimeInput): Promise<IngestRealtimeResult> {
     const { key } = input;
     const runId = newRunId();
-    const lock = `ingest-realtime#${key.alias}`;
+    const lock = leaseName('ingest-realtime', key.alias);
     const startedAtMs = deps.clock.now();
     const lease = await takeRunLease({
       state: deps.state,

@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../core/errors';
+import { leaseName } from '../core/leases';
 import type { MeterId } from '../core/readings/meter-id';
 import type { Clock } from '../ports/clock';
 import type { AccountApi, EkmKey, SummaryApi } from '../ports/ekm-api';
@@ -82,7 +83,7 @@ export function makeIngestSummary(deps: IngestSummaryDeps) {
         `${new Date(fromMs).toISOString()} is after --to ${new Date(toMs).toISOString()}; pass --from earlier than --to`,
       );
     const runId = newRunId();
-    const lock = `ingest-summary#${key.alias}`;
+    const lock = leaseName('ingest-summary', key.alias);
     const lease = await takeRunLease({
       state: deps.state,
       clock: deps.clock,

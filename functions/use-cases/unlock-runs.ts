@@ -9,6 +9,7 @@
  *    renewed while the run works, and a live run that loses it stops before its next write).
  * 3. For each job whose lease is now free, mark the alias's runs still `running` as failed.
  */
+import { type LeaseName, leaseName } from '../core/leases';
 import type { Clock } from '../ports/clock';
 import type { IngestState, RunRecord } from '../ports/ingest-state';
 import { failStaleRuns } from './run-lease';
@@ -42,10 +43,10 @@ export interface UnlockResult {
 }
 
 /** The run leases of a key alias, by job. */
-export function runLeasesOf(alias: string): { name: string; job: RunRecord['job'] }[] {
+export function runLeasesOf(alias: string): { name: LeaseName; job: RunRecord['job'] }[] {
   return [
-    { name: `ingest-realtime#${alias}`, job: 'ingest-realtime' },
-    { name: `ingest-summary#${alias}`, job: 'ingest-summary' },
+    { name: leaseName('ingest-realtime', alias), job: 'ingest-realtime' },
+    { name: leaseName('ingest-summary', alias), job: 'ingest-summary' },
   ];
 }
 
