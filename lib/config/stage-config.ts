@@ -24,6 +24,20 @@ export interface StageEdgeGateway {
   readonly meters: readonly string[];
 }
 
+/** The scheduled monthly close (functions/handlers/close-billing.ts). */
+export interface StageBilling {
+  /** Object key in the lake bucket of the billing file; URDB records are read relative to it. */
+  readonly fileKey: string;
+  /** IANA zones of the billing file's properties: one schedule each, in that zone. */
+  readonly timezones: readonly string[];
+  /** Day of month (1-28) the previous month is closed on, in each property's zone. @default 1 */
+  readonly cutoffDay: number;
+  /** Hours after the cut-off day's midnight to wait for late reads. @default 48 */
+  readonly graceHours: number;
+  /** Alarm when a close estimated more than this share (0-1) of a property's kWh. @default 0.1 */
+  readonly estimatedShareAlarm: number;
+}
+
 export interface StageConfig {
   readonly stageName: string;
   readonly keys: readonly StageKeyConfig[];
@@ -46,6 +60,8 @@ export interface StageConfig {
   readonly edgeGateways: readonly StageEdgeGateway[];
   /** Email subscribed to the alarm topic. @default - no subscription */
   readonly alarmEmail?: string;
+  /** The scheduled monthly close. @default - no close-billing function */
+  readonly billing?: StageBilling;
 }
 
 const ALIAS = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -60,6 +76,37 @@ function positiveMinutes(value: unknown, name: string, fallback: number, max: nu
     fail(`${name} must be a whole number of minutes from 1 to ${max}, got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+function parseBilling(value: unknown): StageBilling | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) fail(`billing must be an object, got ${JSON.stringify(value)}`);
+  const b = value as Record<string, unknown>;
+  if (typeof b.fileKey !== 'string' || b.fileKey === '' || b.fileKey.startsWith('/'))
+    fail(
+      `billing.fileKey must be the billing file's key in the lake bucket (no leading /), got ${JSON.stringify(b.fileKey)}`,
+    );
+  const zones = b.timezones;
+  if (!Array.isArray(zones) || zones.length === 0)
+    fail(`billing.timezones must list the properties' IANA zones, got ${JSON.stringify(zones)}`);
+  for (const [i, z] of zones.entries())
+    if (typeof z !== 'string' || !isValidTimeZone(z))
+      fail(`billing.timezones[${i}] must be an IANA time zone such as America/New_York, got ${JSON.stringify(z)}`);
+  if (new Set(zones).size !== zones.length) fail(`billing.timezones lists a zone twice: ${JSON.stringify(zones)}`);
+  const cutoffDay = b.cutoffDay ?? 1;
+  if (typeof cutoffDay !== 'number' || !Number.isInteger(cutoffDay) || cutoffDay < 1 || cutoffDay > 28)
+    fail(`billing.cutoffDay must be a day of month from 1 to 28, got ${JSON.stringify(cutoffDay)}`);
+  const graceHours = b.graceHours ?? 48;
+  if (typeof graceHours !== 'number' || !Number.isInteger(graceHours) || graceHours < 0 || graceHours > 24 * 7)
+    fail(`billing.graceHours must be a whole number of hours from 0 to 168, got ${JSON.stringify(graceHours)}`);
+  if (cutoffDay + Math.floor(graceHours / 24) > 28)
+    fail(
+      `billing.cutoffDay plus billing.graceHours must stay within day 28 (every month has it), got day ${cutoffDay} + ${graceHours} h`,
+    );
+  const share = b.estimatedShareAlarm ?? 0.1;
+  if (typeof share !== 'number' || !(share > 0 && share <= 1))
+    fail(`billing.estimatedShareAlarm must be a share above 0 and at most 1, got ${JSON.stringify(share)}`);
+  return { fileKey: b.fileKey, timezones: zones as string[], cutoffDay, graceHours, estimatedShareAlarm: share };
 }
 
 /** Validate raw context (an object, or a JSON string as `-c ekm-pipeline='{...}'` passes it) into a StageConfig. */
@@ -124,5 +171,6 @@ export function parseStageConfig(context: unknown): StageConfig {
     driftAutoApplyGateways: (r.driftAutoApplyGateways ?? []) as string[],
     edgeGateways,
     ...(typeof r.alarmEmail === 'string' ? { alarmEmail: r.alarmEmail } : {}),
+    ...(r.billing !== undefined ? { billing: parseBilling(r.billing) as StageBilling } : {}),
   };
 }

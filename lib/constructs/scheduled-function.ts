@@ -20,6 +20,17 @@ export interface ScheduledFunctionProps extends NodeFunctionProps {
   readonly input?: Record<string, unknown>;
   /** Async retries after a failed run; safe because every job is idempotent. @default 2 */
   readonly retryAttempts?: number;
+  /**
+   * Calendar schedules instead of the `everyMinutes` rate (e.g. one cron per time zone, each with
+   * its own input). @default - one rate schedule every `everyMinutes`
+   */
+  readonly calendar?: readonly {
+    /** Stable PascalCase id of the schedule construct. */
+    readonly id: string;
+    readonly expression: scheduler.ScheduleExpression;
+    readonly description: string;
+    readonly input?: Record<string, unknown>;
+  }[];
 }
 
 /**
@@ -30,6 +41,8 @@ export class ScheduledFunction extends Construct {
   readonly function: NodeFunction;
   readonly deadLetterQueue: sqs.Queue;
   readonly schedule: scheduler.Schedule;
+  /** Every schedule (the rate one, or one per `calendar` entry). */
+  readonly schedules: readonly scheduler.Schedule[];
 
   constructor(scope: Construct, id: string, props: ScheduledFunctionProps) {
     super(scope, id);
@@ -53,17 +66,31 @@ export class ScheduledFunction extends Construct {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
     });
     acknowledgeSchedulerRole(role, Stack.of(this).resolve((this.function.node.defaultChild as CfnElement).logicalId));
-    this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(props.everyMinutes)),
-      description: `ekm-pipeline ${props.handler} every ${props.everyMinutes} min`,
-      target: new targets.LambdaInvoke(this.function, {
+    const target = (input: Record<string, unknown> | undefined) =>
+      new targets.LambdaInvoke(this.function, {
         role,
         deadLetterQueue: this.deadLetterQueue,
         retryAttempts: 2,
         maxEventAge: Duration.hours(1),
-        ...(props.input ? { input: scheduler.ScheduleTargetInput.fromObject(props.input) } : {}),
-      }),
-    });
+        ...(input ? { input: scheduler.ScheduleTargetInput.fromObject(input) } : {}),
+      });
+    this.schedules = props.calendar?.length
+      ? props.calendar.map(
+          (c) =>
+            new scheduler.Schedule(this, c.id, {
+              schedule: c.expression,
+              description: c.description,
+              target: target(c.input ?? props.input),
+            }),
+        )
+      : [
+          new scheduler.Schedule(this, 'Schedule', {
+            schedule: scheduler.ScheduleExpression.rate(Duration.minutes(props.everyMinutes)),
+            description: `ekm-pipeline ${props.handler} every ${props.everyMinutes} min`,
+            target: target(props.input),
+          }),
+        ];
+    this.schedule = this.schedules[0] as scheduler.Schedule;
     const notify = new actions.SnsAction(props.alarmTopic);
     new cloudwatch.Alarm(this, 'ErrorsAlarm', {
       alarmDescription: `${props.handler} failed`,

@@ -1,4 +1,5 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { posix } from 'node:path';
+import { CfnOutput, Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -7,10 +8,12 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { ENV } from '../../functions/config/env-names';
+import { CLOSE_METRICS } from '../../functions/core/billing/close-metrics';
 import type { StageConfig } from '../config/stage-config';
 import { acknowledgeEdgeApi } from '../constructs/nag-acknowledgements';
 import { NodeFunction } from '../constructs/node-function';
@@ -131,6 +134,56 @@ export class EtlStack extends Stack {
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new actions.SnsAction(props.alarmTopic));
+    }
+
+    if (stage.billing) {
+      const billing = stage.billing;
+      // The close runs on the cut-off day plus the grace hours, at that hour in each zone (Scheduler
+      // keeps the zone's DST), and closes the month before (functions/use-cases/scheduled-close.ts).
+      const day = billing.cutoffDay + Math.floor(billing.graceHours / 24);
+      const hour = billing.graceHours % 24;
+      const close = new ScheduledFunction(this, 'CloseBilling', {
+        handler: 'close-billing',
+        everyMinutes: 24 * 60,
+        timeoutSeconds: 900,
+        memorySizeMb: 2048,
+        alarmTopic: props.alarmTopic,
+        environment: { ...lakeEnv, [ENV.BILLING_FILE_KEY]: billing.fileKey },
+        assetFiles,
+        calendar: billing.timezones.map((zone) => ({
+          id: `Close${zone.replace(/[^A-Za-z0-9]/g, '')}`,
+          expression: scheduler.ScheduleExpression.cron({
+            minute: '0',
+            hour: String(hour),
+            day: String(day),
+            month: '*',
+            year: '*',
+            timeZone: TimeZone.of(zone),
+          }),
+          description: `ekm-pipeline close-billing: the previous month of properties in ${zone}, day ${day} ${hour}:00 local`,
+          input: { timezone: zone },
+        })),
+      });
+      // Least privilege: the billing file's folder (URDB records are relative to it), the intervals
+      // dataset it bills from, and writes under invoices/ only.
+      const folder = posix.dirname(billing.fileKey);
+      props.lakeBucket.grantRead(close.function, folder === '.' ? billing.fileKey : `${folder}/*`);
+      props.lakeBucket.grantRead(close.function, 'dataset=intervals/*');
+      props.lakeBucket.grantPut(close.function, 'invoices/*');
+      props.stateTable.grantReadWriteData(close.function);
+      new cloudwatch.Alarm(this, 'BillingEstimatedShareAlarm', {
+        alarmDescription: `A monthly close estimated more than ${billing.estimatedShareAlarm * 100}% of a property's kWh (gaps in the meters' data; see the invoices' estimated days)`,
+        metric: new cloudwatch.Metric({
+          namespace: CLOSE_METRICS.namespace,
+          metricName: CLOSE_METRICS.estimatedShareMax,
+          statistic: 'Maximum',
+          period: Duration.hours(1),
+        }),
+        threshold: billing.estimatedShareAlarm,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }).addAlarmAction(new actions.SnsAction(props.alarmTopic));
     }
