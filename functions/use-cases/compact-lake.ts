@@ -21,6 +21,7 @@ import { type LakeRow, mergeRows } from '../core/parquet/rows';
 import type { Clock } from '../ports/clock';
 import type { IngestState } from '../ports/ingest-state';
 import type { ObjectStore } from '../ports/object-store';
+import { makeBuildIntervals } from './build-intervals';
 import { RUN_LEASE_TTL_MS, type RunLease, takeRunLease } from './run-lease';
 import { lakeObjectOrder, PARQUET_CONTENT_TYPE } from './write-readings';
 
@@ -31,6 +32,8 @@ export interface CompactLakeDeps {
   readonly clock: Clock;
   readonly lockTtlMs?: number;
   readonly newRunId?: () => string;
+  /** Also (re)build the `intervals` object of every day compacted (build-intervals.ts). @default true */
+  readonly intervals?: boolean;
 }
 
 export interface CompactLakeInput {
@@ -56,6 +59,8 @@ export function makeCompactLake(deps: CompactLakeDeps) {
   const prefix = normalizePrefix(deps.prefix);
   const lockTtlMs = deps.lockTtlMs ?? RUN_LEASE_TTL_MS;
   const newRunId = deps.newRunId ?? randomUUID;
+  const buildIntervals =
+    deps.intervals === false ? undefined : makeBuildIntervals({ objectStore: deps.objectStore, prefix });
 
   return async function compactLake(input: CompactLakeInput = {}): Promise<CompactLakeResult> {
     const today = utcDate(deps.clock.now());
@@ -129,6 +134,15 @@ export function makeCompactLake(deps: CompactLakeDeps) {
             rows: rows.length,
             key: dayKey,
           });
+        }
+        if (buildIntervals) {
+          // Each compacted day (and a day asked for by name) gets its derived intervals, under the same leases.
+          const dates = new Set(days.filter((d) => d.origin === origin).map((d) => d.date));
+          if (input.date) dates.add(input.date);
+          for (const date of [...dates].sort()) {
+            assertHeld();
+            await buildIntervals({ origin, date });
+          }
         }
       } finally {
         for (const h of held) await h.release();

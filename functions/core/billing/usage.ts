@@ -72,6 +72,14 @@ export interface MeterUsage {
   /** First and last read time used (UTC ms), when the meter has any reads. */
   readonly firstReadMs?: number;
   readonly lastReadMs?: number;
+  /**
+   * With {@link MeterUsageOptions.boundaries}: the cleaned forward register (and reverse register)
+   * interpolated at each of the `count + 1` interval boundaries, NaN where no read brackets it. The
+   * lake's `intervals` dataset stores these so a month can be re-assembled from days
+   * (functions/core/parquet/intervals.ts).
+   */
+  readonly forwardAt?: Float64Array;
+  readonly reverseAt?: Float64Array;
 }
 
 /** The occupied part of a period as day indices into `grid.dates` (inclusive). */
@@ -83,6 +91,8 @@ export interface OccupiedDays extends Occupancy {
 export interface MeterUsageOptions {
   /** Gap length above which interpolated intervals count as estimated. Default {@link MAX_MEASURED_GAP_MS}. */
   readonly maxGapMs?: number;
+  /** Also return the interpolated register at every boundary ({@link MeterUsage.forwardAt}). */
+  readonly boundaries?: boolean;
 }
 
 /**
@@ -172,6 +182,7 @@ function intervalsFromRegister(
   maxGapMs: number,
   out: Float64Array,
   source: Uint8Array | undefined,
+  bounds?: Float64Array,
 ): void {
   const count = grid.count;
   const m = t.length;
@@ -190,6 +201,7 @@ function intervalsFromRegister(
         value = v[k]! + ((v[k + 1]! - v[k]!) * (b - t[k]!)) / span;
       }
     }
+    if (bounds) bounds[j] = value;
     if (j > 0) {
       const i = j - 1;
       if (Number.isNaN(prevValue) || Number.isNaN(value)) out[i] = Number.NaN;
@@ -289,12 +301,14 @@ export function meterUsage(
   const kWh = new Float64Array(grid.count);
   const source = new Uint8Array(grid.count);
   const f = cleanRegister(times, fwd, hasRev ? 'forward' : 'kWh_Tot', backwards);
-  intervalsFromRegister(grid, f.t, f.v, maxGapMs, kWh, source);
+  const forwardAt = opts.boundaries ? new Float64Array(grid.count + 1) : undefined;
+  const reverseAt = opts.boundaries && rev ? new Float64Array(grid.count + 1) : undefined;
+  intervalsFromRegister(grid, f.t, f.v, maxGapMs, kWh, source, forwardAt);
   let revKWh: Float64Array | undefined;
   if (rev) {
     revKWh = new Float64Array(grid.count);
     const r = cleanRegister(times, rev, 'Rev_kWh_Tot', backwards);
-    intervalsFromRegister(grid, r.t, r.v, maxGapMs, revKWh, undefined);
+    intervalsFromRegister(grid, r.t, r.v, maxGapMs, revKWh, undefined, reverseAt);
     // Reverse energy where forward is estimated from a profile is not guessed: 0.
     for (let i = 0; i < grid.count; i++) if (Number.isNaN(revKWh[i]!)) revKWh[i] = 0;
   }
@@ -306,6 +320,8 @@ export function meterUsage(
     source,
     backwards,
     ...(n > 0 ? { firstReadMs: times[0]!, lastReadMs: times[n - 1]! } : {}),
+    ...(forwardAt ? { forwardAt } : {}),
+    ...(reverseAt ? { reverseAt } : {}),
   };
 }
 

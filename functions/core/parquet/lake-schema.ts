@@ -6,6 +6,10 @@
  * - v1: first layout. Readings: metadata + every known EKM realtime field (v3 and v4 in one table,
  *   absent fields null) + `extra` (JSON of unknown fields, so nothing EKM sends is lost).
  *   Summaries: one row per (meter, bucket, report) with `<Field>_<Agg>` DOUBLE columns.
+ * - v1 + `intervals` (its own `schema_version` = {@link INTERVALS_SCHEMA_VERSION}, 1): derived by
+ *   compaction, one row per (meter, 15-minute interval start UTC) with energy, demand, the source
+ *   chosen for the interval and whether it was estimated (functions/core/parquet/intervals.ts).
+ *   The other datasets are unchanged, so their files keep `schema_version` 1.
  */
 export const LAKE_SCHEMA_VERSION = 1;
 
@@ -30,8 +34,11 @@ export interface ColumnSpec {
 }
 
 /** A dataset of the lake. `quarantine` holds malformed input with its reason (never silently dropped). */
-export type Dataset = 'realtime' | 'summary' | 'quarantine';
-export const DATASETS: readonly Dataset[] = ['realtime', 'summary', 'quarantine'];
+export type Dataset = 'realtime' | 'summary' | 'quarantine' | 'intervals';
+export const DATASETS: readonly Dataset[] = ['realtime', 'summary', 'quarantine', 'intervals'];
+
+/** Version of the `intervals` dataset's columns (its rows' `schema_version`); bump on a change. */
+export const INTERVALS_SCHEMA_VERSION = 1;
 
 const range = (prefix: string, n: number, suffix = ''): string[] =>
   Array.from({ length: n }, (_, i) => `${prefix}${i + 1}${suffix}`);
@@ -162,6 +169,31 @@ export const QUARANTINE_COLUMNS: readonly ColumnSpec[] = [
 ];
 
 /**
+ * Columns of the `intervals` dataset (derived, written by compaction): one row per meter and
+ * 15-minute interval that the day's reads measure. `kWh` is forward energy (`kWh_Tot − Rev_kWh_Tot`
+ * when the meter reports reverse energy), `kWh_start`/`kWh_end` the cleaned forward register
+ * interpolated at the interval's boundaries (the billing engine re-assembles a month from them,
+ * functions/adapters/lake-readings.ts), `max_kW` the highest `RMS_Watts_Tot` read inside the
+ * interval in kW (a summary's `RMS_Watts_Tot_Max`), `source` the reads used (realtime, edge or
+ * summary) and `estimated` whether the interval lies in a gap over an hour between reads
+ * (functions/core/billing/usage.ts).
+ */
+export const INTERVAL_COLUMNS: readonly ColumnSpec[] = [
+  col('meter', 'string', false),
+  col('time', 'timestamp', false),
+  col('kWh', 'double', false),
+  col('Rev_kWh', 'double'),
+  col('max_kW', 'double'),
+  col('source', 'string', false),
+  col('estimated', 'bool', false),
+  col('kWh_start', 'double', false),
+  col('kWh_end', 'double', false),
+  col('Rev_kWh_start', 'double'),
+  col('Rev_kWh_end', 'double'),
+  col('schema_version', 'int', false),
+];
+
+/**
  * A factory of empty rows (every column null, in schema order). Rows built from it share one
  * object shape, which keeps per-column reads in the encoder fast (monomorphic property access).
  */
@@ -172,5 +204,11 @@ export function emptyRowFactory(columns: readonly ColumnSpec[]): () => Record<st
 
 /** The columns of a dataset. */
 export function columnsOf(dataset: Dataset): readonly ColumnSpec[] {
-  return dataset === 'realtime' ? READING_COLUMNS : dataset === 'summary' ? SUMMARY_COLUMNS : QUARANTINE_COLUMNS;
+  return dataset === 'realtime'
+    ? READING_COLUMNS
+    : dataset === 'summary'
+      ? SUMMARY_COLUMNS
+      : dataset === 'intervals'
+        ? INTERVAL_COLUMNS
+        : QUARANTINE_COLUMNS;
 }

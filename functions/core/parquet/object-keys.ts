@@ -4,12 +4,13 @@ import type { Dataset } from './lake-schema';
 /**
  * Object keys of the lake. Hive-style partitions for Athena partition projection:
  *
- *   {prefix}dataset={realtime|summary|quarantine}/date=YYYY-MM-DD/origin={alias or gateway}/{file}
+ *   {prefix}dataset={realtime|summary|quarantine|intervals}/date=YYYY-MM-DD/origin={alias or gateway}/{file}
  *
  * The file name is a pure function of (dataset, origin, date, window, shard), so a re-run writes
  * the same key and replaces the object (merged with what it held) instead of adding a duplicate:
  * - `h{HH}-s{SS}.parquet`: one UTC hour window of one meter shard (what ingest writes);
- * - `day-s{SS}.parquet`: the whole UTC day of one shard (what compaction writes);
+ * - `day-s{SS}.parquet`: the whole UTC day of one shard (what compaction writes; `intervals` has
+ *   one object per origin and day, `day-s00.parquet`, functions/use-cases/build-intervals.ts);
  * - `b-{32 hex}.parquet`: one edge batch, named by a hash of its batch id and content (what the
  *   edge ingest endpoint writes; shard 0). A retry of the batch replaces only its own object, and a
  *   late writer of one batch can never overwrite another batch's readings.
@@ -92,7 +93,7 @@ export function partitionPrefix(prefix: string, dataset: Dataset, date: string, 
 }
 
 const KEY =
-  /(?:^|\/)dataset=(realtime|summary|quarantine)\/date=(\d{4}-\d{2}-\d{2})\/origin=([a-z0-9-]+)\/(?:(?:h(\d{2})|day)-s(\d{2})|b-([0-9a-f]{32}))\.parquet$/;
+  /(?:^|\/)dataset=(realtime|summary|quarantine|intervals)\/date=(\d{4}-\d{2}-\d{2})\/origin=([a-z0-9-]+)\/(?:(?:h(\d{2})|day)-s(\d{2})|b-([0-9a-f]{32}))\.parquet$/;
 
 /** Parse a lake object key back into its parts, or undefined for a key that is not a lake object. */
 export function parseObjectKey(key: string): LakeObjectRef | undefined {

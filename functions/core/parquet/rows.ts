@@ -10,6 +10,7 @@ import {
   ekmFieldOf,
   emptyRowFactory,
   INSTANT_FIELDS,
+  INTERVAL_COLUMNS,
   LAKE_SCHEMA_VERSION,
   QUARANTINE_COLUMNS,
   READING_COLUMNS,
@@ -19,10 +20,17 @@ import {
 const emptyReadingRow = emptyRowFactory(READING_COLUMNS);
 const emptySummaryRow = emptyRowFactory(SUMMARY_COLUMNS);
 const emptyQuarantineRow = emptyRowFactory(QUARANTINE_COLUMNS);
+const emptyIntervalRow = emptyRowFactory(INTERVAL_COLUMNS);
 
 /** An empty row (all columns null) of a dataset, in the dataset's one object shape. */
 export function emptyRow(dataset: Dataset): LakeRow {
-  return dataset === 'realtime' ? emptyReadingRow() : dataset === 'summary' ? emptySummaryRow() : emptyQuarantineRow();
+  return dataset === 'realtime'
+    ? emptyReadingRow()
+    : dataset === 'summary'
+      ? emptySummaryRow()
+      : dataset === 'intervals'
+        ? emptyIntervalRow()
+        : emptyQuarantineRow();
 }
 
 /** One lake row: column name → value (timestamps as UTC epoch ms, JSON columns as text). */
@@ -318,6 +326,7 @@ export function quarantineRow(r: Rejected, detectedAtMs: number): LakeRow {
 export function rowKey(dataset: Dataset, row: LakeRow): string {
   if (dataset === 'realtime') return `${row.meter}|${row.time}|${row.source}`;
   if (dataset === 'summary') return `${row.meter}|${row.time}|${row.report}`;
+  if (dataset === 'intervals') return `${row.meter}|${row.time}`;
   return `${row.reason}|${row.raw}`;
 }
 
