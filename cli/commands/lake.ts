@@ -6,7 +6,7 @@ import { resolveEkmKey } from '../../functions/adapters/ekm/clients';
 import { DefaultSecretResolver } from '../../functions/adapters/secret-resolvers';
 import { type LakeWiring, lakeSections, openLake } from '../../functions/composition/lake';
 import type { ProjectConfig } from '../../functions/config/project-config';
-import { redactSecrets, ValidationError } from '../../functions/core/errors';
+import { redactError, ValidationError } from '../../functions/core/errors';
 import { CONFIG_OPTION_HELP, findProjectConfig } from '../config-option';
 import { EXIT_OK, printResult, progress } from '../output';
 
@@ -117,7 +117,7 @@ export function registerLake(program: Command): void {
           });
           out.push({ ...result, requests: lake.requests() });
         } catch (error) {
-          throw Object.assign(error as Error, { message: redactSecrets((error as Error).message, [key.key]) });
+          throw redactError(error, [key.key]);
         }
       }
       return out;
@@ -170,7 +170,7 @@ export function registerLake(program: Command): void {
             }),
           );
         } catch (error) {
-          throw Object.assign(error as Error, { message: redactSecrets((error as Error).message, [key.key]) });
+          throw redactError(error, [key.key]);
         }
       }
       return out;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { EkmPipelineError } from '../core/errors';
+import { asError, EkmPipelineError } from '../core/errors';
 import { type ColumnType, columnsOf, DATASETS } from '../core/parquet/lake-schema';
 import { normalizePrefix, parseObjectKey } from '../core/parquet/object-keys';
 import type { ObjectStore } from '../ports/object-store';
@@ -129,7 +129,7 @@ export async function queryLakeDir(dir: string, sql: string): Promise<QueryResul
     } catch (error) {
       throw new EkmPipelineError(
         'QUERY',
-        `${(error as Error).message.split('\n')[0]} (views: ${DATASETS.join(', ')}; e.g. SELECT count(*) FROM realtime)`,
+        `${asError(error).message.split('\n')[0]} (views: ${DATASETS.join(', ')}; e.g. SELECT count(*) FROM realtime)`,
         { cause: error },
       );
     }

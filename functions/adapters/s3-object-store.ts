@@ -7,7 +7,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { EkmPipelineError } from '../core/errors';
+import { asError, EkmPipelineError } from '../core/errors';
 import type { ObjectInfo, ObjectStore } from '../ports/object-store';
 
 /** S3 (or an S3-compatible server such as s3rver) as the lake's {@link ObjectStore}. */
@@ -40,7 +40,7 @@ export class S3ObjectStore implements ObjectStore {
       return await out.Body.transformToByteArray();
     } catch (error) {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
-      throw new EkmPipelineError('LAKE_READ', `cannot read s3://${this.bucket}/${key}: ${(error as Error).message}`, {
+      throw new EkmPipelineError('LAKE_READ', `cannot read s3://${this.bucket}/${key}: ${asError(error).message}`, {
         cause: error,
       });
     }

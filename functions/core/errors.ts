@@ -44,3 +44,70 @@ export function redactSecrets(text: string, secrets: Iterable<string | undefined
   }
   return out;
 }
+
+/**
+ * The caught value as an Error whose message (and stack) hold none of `secrets`. Never mutates the
+ * caught value: it returns a copy with the same class, `name`, `code`, `cause` and other own fields
+ * (the cause is kept for callers that branch on it, such as the CLI's refused-connection hint; print
+ * only the returned message). Use it where an error is rethrown or reported.
+ */
+export function redactError(value: unknown, secrets: Iterable<string | undefined>): Error {
+  const error = asError(value);
+  const list = [...secrets];
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(error)) as Error, error);
+  Object.defineProperty(copy, 'message', {
+    value: redactSecrets(error.message, list),
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+  if ('cause' in error) {
+    Object.defineProperty(copy, 'cause', { value: error.cause, writable: true, configurable: true, enumerable: false });
+  }
+  Object.defineProperty(copy, 'stack', {
+    value: error.stack === undefined ? undefined : redactSecrets(error.stack, list),
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+  return copy;
+}
+
+/** What a best-effort failure log line holds: never the error object itself (it may hold a request). */
+export interface BestEffortFailure {
+  readonly level: 'warn';
+  readonly message: 'best-effort step failed';
+  readonly what: string;
+  readonly error: { readonly name: string; readonly code?: string; readonly message: string };
+}
+
+/** The log line of a best-effort step that failed ({@link logBestEffortFailure}). */
+export function bestEffortFailure(
+  what: string,
+  value: unknown,
+  secrets: Iterable<string | undefined> = [],
+): BestEffortFailure {
+  const error = redactError(value, secrets);
+  const code = (error as { code?: unknown }).code;
+  return {
+    level: 'warn',
+    message: 'best-effort step failed',
+    what,
+    error: { name: error.name, ...(typeof code === 'string' ? { code } : {}), message: error.message.slice(0, 500) },
+  };
+}
+
+/**
+ * Log (one JSON line on stderr) that a best-effort step failed, instead of swallowing it: the step's
+ * failure must not fail the run, but an operator should see it. Use as
+ * `.catch((error) => logBestEffortFailure('release lease x', error))`. Messages are redacted of
+ * `secrets`; the error object itself is never logged.
+ */
+export function logBestEffortFailure(
+  what: string,
+  value: unknown,
+  secrets: Iterable<string | undefined> = [],
+): undefined {
+  console.warn(JSON.stringify(bestEffortFailure(what, value, secrets)));
+  return undefined;
+}

@@ -31,7 +31,7 @@ import { renderInvoicesCsv } from '../core/billing/render-csv';
 import { slug } from '../core/billing/render-format';
 import { DEFAULT_INVOICE_TEMPLATE, renderInvoiceHtml } from '../core/billing/render-html';
 import { type InvoiceJson, invoiceToJson } from '../core/billing/render-json';
-import { EkmPipelineError } from '../core/errors';
+import { EkmPipelineError, logBestEffortFailure } from '../core/errors';
 import type { BillingStore, ClosedDocument } from '../ports/billing-store';
 import type { Clock } from '../ports/clock';
 import type { ObjectStore } from '../ports/object-store';
@@ -222,7 +222,9 @@ export function makeCloseBillingMonth(deps: CloseBillingMonthDeps) {
       }
       return { property, month, invoices, published };
     } finally {
-      await deps.store.releaseLease(lease, owner).catch(() => undefined);
+      await deps.store
+        .releaseLease(lease, owner)
+        .catch((error: unknown) => logBestEffortFailure(`release billing lease ${lease}`, error));
     }
   };
 }

@@ -21,7 +21,7 @@ import {
   documentNumber,
   sequenceOfNumber,
 } from '../core/billing/close';
-import { EkmPipelineError, ValidationError } from '../core/errors';
+import { EkmPipelineError, logBestEffortFailure, ValidationError } from '../core/errors';
 import type { BillingStore } from '../ports/billing-store';
 import type { Clock } from '../ports/clock';
 import type { ObjectStore } from '../ports/object-store';
@@ -79,7 +79,9 @@ export function makeCreditNote(deps: CreditNoteDeps) {
     try {
       return await issue(deps, input);
     } finally {
-      await deps.store.releaseLease(lease, owner).catch(() => undefined);
+      await deps.store
+        .releaseLease(lease, owner)
+        .catch((error: unknown) => logBestEffortFailure(`release billing lease ${lease}`, error));
     }
   };
 }

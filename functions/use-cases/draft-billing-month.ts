@@ -34,7 +34,7 @@ import {
 } from '../core/billing/close';
 import type { Invoice, PeriodGrid, RegisterRead } from '../core/billing/model';
 import type { ReadingsByMeter } from '../core/billing/readings-csv';
-import { EkmPipelineError } from '../core/errors';
+import { EkmPipelineError, logBestEffortFailure } from '../core/errors';
 import { type LeaseName, leaseName } from '../core/leases';
 import type { MeterId } from '../core/readings/meter-id';
 import type { BillingFileSource, ReadingsSource } from '../ports/billing-sources';
@@ -285,7 +285,9 @@ export function makeDraftBillingMonth(deps: DraftBillingMonthDeps) {
           previousMonth: late.check,
         });
       } finally {
-        await deps.store.releaseLease(lease, owner).catch(() => undefined);
+        await deps.store
+          .releaseLease(lease, owner)
+          .catch((error: unknown) => logBestEffortFailure(`release billing lease ${lease}`, error));
       }
     }
     return { month: input.month, properties: outcomes, ok: outcomes.every((o) => o.status !== 'failed') };

@@ -24,6 +24,7 @@
  *    from step 4 to now (renewals succeeded in time and a final renewal succeeds). Otherwise 503
  *    `LEASE_LOST`: the collector re-sends, and the re-send goes through step 5 again.
  */
+
 import { createHash, randomUUID } from 'node:crypto';
 import {
   authenticateGateway,
@@ -34,6 +35,7 @@ import {
   validateEdgeBatch,
 } from '../core/edge/edge-batch';
 import { edgeReadingConflicts } from '../core/edge/reading-conflicts';
+import { asError } from '../core/errors';
 import { leaseName } from '../core/leases';
 import { utcDate } from '../core/parquet/object-keys';
 import type { LakeRow } from '../core/parquet/rows';
@@ -102,7 +104,7 @@ export function makeIngestEdgeBatch(deps: IngestEdgeBatchDeps) {
       parsed = JSON.parse(request.body);
     } catch (error) {
       return refusal(
-        { status: 400, code: 'INVALID_JSON', message: `body is not JSON: ${(error as Error).message}` },
+        { status: 400, code: 'INVALID_JSON', message: `body is not JSON: ${asError(error).message}` },
         gateway.id,
       );
     }

@@ -21,7 +21,9 @@
  *    objects with the same reads merged once.
  * 6. Record the run (and release the lease even on failure).
  */
+
 import { randomUUID } from 'node:crypto';
+import { asError, logBestEffortFailure } from '../core/errors';
 import { leaseName } from '../core/leases';
 import { hourWindowOf, objectKey, shardOf } from '../core/parquet/object-keys';
 import { bucketToGapReading, quarantineRow, type Rejected } from '../core/parquet/rows';
@@ -307,9 +309,9 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
           startedAtMs,
           finishedAtMs: deps.clock.now(),
           status: 'failed',
-          summary: { meters: meterCount, ...totals, error: (error as Error).message.slice(0, 500) },
+          summary: { meters: meterCount, ...totals, error: asError(error).message.slice(0, 500) },
         })
-        .catch(() => undefined);
+        .catch((failure: unknown) => logBestEffortFailure(`record failed run ${runId}`, failure));
       throw error;
     } finally {
       await lease.release();

@@ -12,7 +12,7 @@
  * 4. After each day is durably written move the alias's summary cursor (forward-only) and report progress.
  */
 import { randomUUID } from 'node:crypto';
-import { ValidationError } from '../core/errors';
+import { asError, logBestEffortFailure, ValidationError } from '../core/errors';
 import { leaseName } from '../core/leases';
 import type { MeterId } from '../core/readings/meter-id';
 import type { Clock } from '../ports/clock';
@@ -155,9 +155,9 @@ export function makeIngestSummary(deps: IngestSummaryDeps) {
           startedAtMs: now,
           finishedAtMs: deps.clock.now(),
           status: 'failed',
-          summary: { buckets, error: (error as Error).message.slice(0, 500) },
+          summary: { buckets, error: asError(error).message.slice(0, 500) },
         })
-        .catch(() => undefined);
+        .catch((failure: unknown) => logBestEffortFailure(`record failed run ${runId}`, failure));
       throw error;
     } finally {
       await lease.release();

@@ -11,7 +11,7 @@
  *    finds another owner, or a lease that ran out between renewals, makes `assertHeld` throw
  *    `LEASE_LOST`, so the run stops before it writes more.
  */
-import { EkmPipelineError } from '../core/errors';
+import { EkmPipelineError, logBestEffortFailure } from '../core/errors';
 import type { Clock } from '../ports/clock';
 import type { IngestState, LeaseInfo, RunRecord } from '../ports/ingest-state';
 
@@ -48,7 +48,9 @@ export async function takeRunLease(opts: TakeRunLeaseOptions): Promise<RunLease>
   const { state, clock, name, owner, ttlMs } = opts;
   const startedAt = clock.now();
   if (!(await state.acquireLock(name, owner, ttlMs, startedAt))) {
-    const holder = await state.getLock(name).catch(() => undefined);
+    const holder = await state
+      .getLock(name)
+      .catch((error: unknown) => logBestEffortFailure(`read the holder of lease ${name}`, error));
     throw new EkmPipelineError('INGEST_LOCKED', busyMessage(opts, holder, startedAt));
   }
   let heldUntil = startedAt + ttlMs;
@@ -78,7 +80,10 @@ export async function takeRunLease(opts: TakeRunLeaseOptions): Promise<RunLease>
     timer.unref();
   };
   schedule();
-  if (opts.staleRuns) await failStaleRuns(state, opts.staleRuns, owner, clock.now()).catch(() => undefined);
+  if (opts.staleRuns)
+    await failStaleRuns(state, opts.staleRuns, owner, clock.now()).catch((error: unknown) =>
+      logBestEffortFailure(`mark stale ${opts.staleRuns?.job} runs of ${opts.staleRuns?.alias} failed`, error),
+    );
   return {
     assertHeld() {
       if (!lost && clock.now() > heldUntil)
@@ -92,8 +97,10 @@ export async function takeRunLease(opts: TakeRunLeaseOptions): Promise<RunLease>
     async release() {
       stopped = true;
       if (timer) clearTimeout(timer);
-      await renewing?.catch(() => undefined);
-      await state.releaseLock(name, owner).catch(() => undefined);
+      await renewing?.catch((error: unknown) => logBestEffortFailure(`renew lease ${name}`, error));
+      await state
+        .releaseLock(name, owner)
+        .catch((error: unknown) => logBestEffortFailure(`release lease ${name}`, error));
     },
   };
 }

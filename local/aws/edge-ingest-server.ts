@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EDGE_LIMITS } from '../../functions/core/edge/edge-batch';
+import { asError } from '../../functions/core/errors';
 import type { IngestEdgeBatch } from '../../functions/use-cases/ingest-edge-batch';
 
 /** The path the collector posts to, the same locally and behind API Gateway (lib/stacks/etl-stack.ts). */
@@ -61,7 +62,7 @@ export async function startEdgeIngestServer(opts: {
         send(out.status, out.body);
       })
       .catch((error: unknown) => {
-        opts.log?.(`edge ingest error: ${(error as Error).message}`);
+        opts.log?.(`edge ingest error: ${asError(error).message}`);
         send(500, {
           error: 'INTERNAL',
           message: 'the batch was not acknowledged; re-send it later (re-sending is safe)',

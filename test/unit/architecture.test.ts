@@ -134,4 +134,22 @@ describe('one implementation per rule', () => {
     const builders = definers(/`(ingest-realtime|ingest-summary|bill-close)#\$\{|`edge-ingest-\$\{/);
     expect(builders.filter((f) => !notYetMoved.includes(f))).toEqual(['functions/core/leases.ts']);
   });
+
+  it('narrows caught values with asError, never an `as Error` cast', () => {
+    // Files another change has open; they move to asError with it.
+    const notYetMoved = [
+      'functions/composition/for-each-key.ts',
+      'lib/config/stage-config.ts',
+      'local/aws/local-aws.ts',
+    ];
+    expect(definers(/\(\w+ as Error\)/).filter((f) => !notYetMoved.includes(f))).toEqual([]);
+  });
+
+  it('logs best-effort failures (logBestEffortFailure) instead of swallowing them', () => {
+    expect(definers(/\.catch\(\(\) => (undefined|null|\{\s*\})\)/)).toEqual([]);
+  });
+
+  it('redacts caught errors without mutating them (redactError), never by Object.assign on the caught error', () => {
+    expect(definers(/Object\.assign\(\s*(error|err|e|cause)\b/)).toEqual([]);
+  });
 });

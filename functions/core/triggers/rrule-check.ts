@@ -1,4 +1,5 @@
 import { RRule, rrulestr, Weekday } from 'rrule';
+import { asError } from '../errors';
 
 /** Result of checking one RRULE string: either the next firings or a message with the fix. */
 export type RruleCheck =
@@ -62,7 +63,7 @@ export function checkRrule(text: string, nowMs: number, count = 5): RruleCheck {
     if (!(parsed instanceof RRule)) return { ok: false, message: 'must hold a single RRULE (no RDATE/EXDATE sets)' };
     rule = parsed;
   } catch (error) {
-    return { ok: false, message: `RRULE does not parse: ${(error as Error).message}` };
+    return { ok: false, message: `RRULE does not parse: ${asError(error).message}` };
   }
   if (rule.options.tzid) return { ok: false, message: `RRULE has a TZID; use UTC: ${fix}` };
   const found = nextFirings(rule, nowMs, count);
