@@ -3,7 +3,16 @@
  * into metrics without an API call. `TriggerDriftTotal` (no dimensions; the CDK alarm in lib/stacks/etl-stack.ts
  * watches its Maximum) and `TriggerDrift` per `Gateway`.
  */
-export const DRIFT_NAMESPACE = 'EkmPipeline';
+export const DRIFT_METRICS = {
+  namespace: 'EkmPipeline',
+  /** Pending write changes over all gateways of one check (what the alarm watches). */
+  total: 'TriggerDriftTotal',
+  /** Per `Gateway`. */
+  perGateway: 'TriggerDrift',
+} as const;
+
+/** Namespace and metric name of the alarmed drift total, in the shape `cloudwatch.Metric` takes. */
+export const DRIFT_METRIC = { namespace: DRIFT_METRICS.namespace, metricName: DRIFT_METRICS.total } as const;
 
 export interface GatewayDrift {
   readonly gateway: string;
@@ -18,13 +27,15 @@ export function driftMetricDocuments(gateways: readonly GatewayDrift[], nowMs: n
     _aws: {
       Timestamp: nowMs,
       CloudWatchMetrics: [
-        { Namespace: DRIFT_NAMESPACE, Dimensions: dimensions, Metrics: [{ Name: metric, Unit: 'Count' }] },
+        { Namespace: DRIFT_METRICS.namespace, Dimensions: dimensions, Metrics: [{ Name: metric, Unit: 'Count' }] },
       ],
     },
     ...values,
   });
   return [
-    doc('TriggerDriftTotal', [[]], { TriggerDriftTotal: total, gateways: gateways.length }),
-    ...gateways.map((g) => doc('TriggerDrift', [['Gateway']], { Gateway: g.gateway, TriggerDrift: g.remaining })),
+    doc(DRIFT_METRICS.total, [[]], { [DRIFT_METRICS.total]: total, gateways: gateways.length }),
+    ...gateways.map((g) =>
+      doc(DRIFT_METRICS.perGateway, [['Gateway']], { Gateway: g.gateway, [DRIFT_METRICS.perGateway]: g.remaining }),
+    ),
   ];
 }
