@@ -16,7 +16,7 @@
  *
  * Realtime-dataset rows give register reads from `kWh_Tot`/`Rev_kWh_Tot` (good reads only; their
  * `source` column says realtime, edge or summary for gap fills); summary-dataset rows give a read
- * at the bucket start (`_First`) and one at its end (`_Last`), with source `summary`.
+ * at the bucket start (`_First`), with source `summary`.
  */
 
 import { buildPeriodGrid } from '../billing/calendar';
@@ -73,28 +73,24 @@ export class DayReads {
     }
   }
 
-  /** Rows of the `summary` dataset (report 15): register at the bucket's start and end. */
+  /**
+   * Rows of the `summary` dataset: the register at the bucket start (`_First`, as the realtime
+   * ingest's gap fills take it, functions/core/parquet/rows.ts `bucketToGapReading`); demand from
+   * the bucket's `RMS_Watts_Tot_Max`.
+   */
   addSummaryRows(rows: readonly LakeRow[]): void {
     for (const row of rows) {
       if (typeof row.meter !== 'string') continue;
       const start = num(row.time);
-      const end = num(row.end_time);
-      if (start === undefined || end === undefined) continue;
-      const s = this.slot(row.meter, 'summary');
       const first = num(row.kWh_Tot_First);
-      const last = num(row.kWh_Tot_Last);
+      if (start === undefined || first === undefined) continue;
+      const s = this.slot(row.meter, 'summary');
       const revFirst = num(row.Rev_kWh_Tot_First);
-      const revLast = num(row.Rev_kWh_Tot_Last);
-      if (first !== undefined)
-        s.reads.push(
-          revFirst === undefined
-            ? { timeMs: start, kWhTot: first }
-            : { timeMs: start, kWhTot: first, revKWhTot: revFirst },
-        );
-      if (last !== undefined)
-        s.reads.push(
-          revLast === undefined ? { timeMs: end, kWhTot: last } : { timeMs: end, kWhTot: last, revKWhTot: revLast },
-        );
+      s.reads.push(
+        revFirst === undefined
+          ? { timeMs: start, kWhTot: first }
+          : { timeMs: start, kWhTot: first, revKWhTot: revFirst },
+      );
       const w = num(row.RMS_Watts_Tot_Max);
       if (w !== undefined) s.demand.push(start, w / 1000);
     }
