@@ -15,6 +15,7 @@ const DESCRIPTIONS: Record<string, string> = {
   realtime: 'EKM reads, one row per meter per read (realtime, summary gap fills, edge)',
   summary: 'EKM summary buckets, one row per meter per bucket',
   quarantine: 'Malformed input with the reason it was rejected',
+  intervals: 'Derived by compaction: 15-minute energy and demand per meter (realtime, then edge, then summary reads)',
 };
 
 /**

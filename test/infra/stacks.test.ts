@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../functions/config/env-names';
+import { INTERVAL_COLUMNS } from '../../functions/core/parquet/lake-schema';
 import { FEATURE_FLAGS } from '../../lib/config/feature-flags';
 import { lakeDatasets } from '../../lib/config/lake-datasets';
 import { parseStageConfig, type StageConfig } from '../../lib/config/stage-config';
@@ -99,6 +100,21 @@ describe('DataStack', () => {
             { Name: 'kwh_tot', Type: 'double' },
             { Name: 'state_watts_dir', Type: 'int' },
           ]),
+        }),
+      }),
+    });
+  });
+
+  it('declares the derived intervals table from the same schema module', () => {
+    data.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'intervals',
+        StorageDescriptor: Match.objectLike({
+          Columns: INTERVAL_COLUMNS.map((c) => ({
+            Name: c.name.toLowerCase(),
+            Type: c.type === 'bool' ? 'boolean' : c.type,
+          })),
+          Location: Match.anyValue(),
         }),
       }),
     });
