@@ -10,8 +10,8 @@ const { join } = require('node:path');
 
 const root = join(__dirname, '..');
 const built = join(root, 'dist', 'ekm-pipeline.cjs');
-/** What the build reads: our code, the JSON Schemas it inlines, and package.json (version, dependencies). */
-const SOURCES = ['cli', 'functions', 'local', 'schemas', 'package.json'];
+/** What the build reads: our code (packages/ included), the JSON Schemas it inlines, and package.json (version, dependencies). */
+const SOURCES = ['cli', 'functions', 'local', 'schemas', 'packages', 'package.json'];
 
 function newestMtime(path) {
   let stat;

@@ -1,7 +1,8 @@
 /**
  * `edge.yaml`: one collector on one bus. Every error names the file, the path inside it, the bad
- * value and the fix. The gateway token is read from an environment variable or a file, never
- * printed.
+ * value and the fix. The gateway token is a secret reference of the pipeline's own shape
+ * (packages/shared/src/secret-ref.ts: `{env}` or `{value}`; Secrets Manager is for the cloud side)
+ * or, on the edge only, `{file}`; it is never printed.
  *
  * ```yaml
  * gateway: site-7            # the gateway id registered in the pipeline config (edge.gateways[].id)
@@ -13,13 +14,20 @@
  * spool: /var/lib/ekm-edge/spool.db
  * uplink:
  *   endpoint: https://…/v1/edge/batches
- *   token: { env: EKM_EDGE_TOKEN }   # or { file: /etc/ekm-edge/token }
+ *   token: { env: EKM_EDGE_TOKEN }   # or { file: /etc/ekm-edge/token } or { value: "..." }
  *   batchSize: 500
  *   intervalMs: 10000
  * ```
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import {
+  checkSecretRef,
+  familyOfAddress,
+  familyOfProtocol,
+  isMeterProtocol,
+  type SecretRef,
+} from '@ekm-pipeline/shared';
 import { ConfigTextSyntaxError, parseConfigText } from './config-text';
 import type { MeterFamily } from './protocol/exchange';
 
@@ -33,11 +41,14 @@ export interface EdgeConfig {
   readonly spool: string;
   readonly uplink: {
     readonly endpoint: string;
-    readonly token: { readonly env: string } | { readonly file: string };
+    readonly token: EdgeTokenRef;
     readonly batchSize: number;
     readonly intervalMs: number;
   };
 }
+
+/** Where the gateway token is read from: a secret reference the edge can resolve, or a file. */
+export type EdgeTokenRef = Exclude<SecretRef, { readonly secretsManager: string }> | { readonly file: string };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -88,10 +99,9 @@ export function parseEdgeConfig(raw: unknown, file: string): EdgeConfig {
       /^\d{12}$/,
       'expected 12 digits in quotes, e.g. "000300001463"',
     );
-    const family = m.family ?? (Number(address) >= 300_000_000 ? 'v4' : 'v3');
-    if (family !== 'v3' && family !== 'v4' && family !== 'v5')
-      fail(`/meters/${i}/family`, family, 'expected v3, v4 or v5');
-    return { address, family: (family === 'v3' ? 'v3' : 'v4') as MeterFamily };
+    const family = m.family ?? familyOfAddress(address);
+    if (!isMeterProtocol(family)) return fail(`/meters/${i}/family`, family, 'expected v3, v4 or v5');
+    return { address, family: familyOfProtocol(family) };
   });
   const schedule = isObj(raw.schedule) ? raw.schedule : undefined;
   const timing = isObj(raw.timing) ? raw.timing : undefined;
@@ -100,7 +110,8 @@ export function parseEdgeConfig(raw: unknown, file: string): EdgeConfig {
   const endpoint = str(up, 'endpoint', '/uplink/endpoint', /^https?:\/\/\S+$/, 'expected an http(s) URL');
   const tok = up.token;
   let token: EdgeConfig['uplink']['token'];
-  if (isObj(tok) && typeof tok.env === 'string' && /^[A-Z_][A-Z0-9_]*$/.test(tok.env)) token = { env: tok.env };
+  const secret = checkSecretRef(tok, ['env', 'value']);
+  if ('ref' in secret) token = secret.ref as EdgeTokenRef;
   else if (isObj(tok) && typeof tok.file === 'string' && tok.file !== '')
     token = { file: resolve(dirname(file), tok.file) };
   else
@@ -108,7 +119,7 @@ export function parseEdgeConfig(raw: unknown, file: string): EdgeConfig {
       '/uplink/token',
       // Never echo the value: someone may have pasted the token itself here.
       isObj(tok) ? Object.keys(tok) : `(a ${typeof tok}, not shown)`,
-      'expected { env: EKM_EDGE_TOKEN } or { file: /etc/ekm-edge/token } (never the token itself)',
+      'expected { env: EKM_EDGE_TOKEN }, { file: /etc/ekm-edge/token } or { value: "..." } (a reference, never the bare token)',
     );
   return {
     file,
@@ -155,6 +166,7 @@ export function loadEdgeConfig(file: string): EdgeConfig {
 /** Read the gateway token from where the config points; fails naming the variable or file. */
 export function resolveToken(config: EdgeConfig, env: NodeJS.ProcessEnv): string {
   const ref = config.uplink.token;
+  if ('value' in ref) return ref.value.trim();
   if ('env' in ref) {
     const value = env[ref.env]?.trim();
     if (!value)

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { SECRET_REF_HINT, type SecretRef } from '@ekm-pipeline/shared';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import schema from '../../schemas/project-config.schema.json';
@@ -8,8 +9,8 @@ import { checkGatewaySet } from '../core/edge/gateway-set';
 import { isValidTimeZone } from '../core/ekm/ekm-time';
 import { ValidationError } from '../core/errors';
 
-/** Where a secret (EKM key, bearer token, gateway token) is read from; resolved at the last moment. */
-export type SecretRef = { readonly env: string } | { readonly value: string } | { readonly secretsManager: string };
+/** Where a secret (EKM key, bearer token, gateway token) is read from: the one shape, shared with the edge (packages/shared). */
+export type { SecretRef } from '@ekm-pipeline/shared';
 
 export interface KeyConfig {
   readonly alias: string;
@@ -74,7 +75,7 @@ function describe(error: ErrorObject): string {
     return `${where}: unknown property ${JSON.stringify(error.params.additionalProperty)}; remove it or check its spelling`;
   }
   if (error.keyword === 'oneOf' && where.match(/(secret|token)$/)) {
-    return `${where}: must be exactly one of {env: NAME}, {value: "..."} or {secretsManager: ARN}`;
+    return `${where}: must be exactly one of ${SECRET_REF_HINT}`;
   }
   return `${where}: ${error.message ?? 'is invalid'}${error.params && 'allowedValue' in error.params ? ` (${JSON.stringify(error.params.allowedValue)})` : ''}`;
 }

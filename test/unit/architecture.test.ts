@@ -153,3 +153,34 @@ describe('one implementation per rule', () => {
     expect(definers(/Object\.assign\(\s*(error|err|e|cause)\b/)).toEqual([]);
   });
 });
+
+// What the pipeline and the edge collector share lives once, in packages/shared (@ekm-pipeline/shared).
+describe('the shared workspace package', () => {
+  const shared = tsFiles(join(ROOT, 'packages', 'shared', 'src'));
+  const edge = tsFiles(join(ROOT, 'edge-collector', 'src'));
+  const root = ['functions', 'cli', 'local', 'lib'].flatMap((d) => tsFiles(join(ROOT, d)));
+  const rel = (f: string) => relative(ROOT, f).split(sep).join('/');
+
+  it.each(shared.map((f) => [rel(f), f]))('keeps %s pure and self-contained (relative imports only)', (_n, file) => {
+    expect(imports(file).filter((spec) => !spec.startsWith('./'))).toEqual([]);
+    expect(readFileSync(file, 'utf8')).not.toMatch(/\bprocess\./);
+  });
+
+  it('is imported by both the root project and the edge collector', () => {
+    const users = (files: string[]) => files.filter((f) => imports(f).includes('@ekm-pipeline/shared'));
+    expect(users(root).length).toBeGreaterThan(0);
+    expect(users(edge).length).toBeGreaterThan(0);
+  });
+
+  it('defines the reading model, the secret-reference shape and the address rules nowhere else', () => {
+    const copies = [...root, ...edge].filter((f) =>
+      /type (SecretRef|MeterProtocol|FieldValue|MeterFamily) =|interface (Edge)?Reading\b|300_000_000|\\d\{1,12\}\$\/\.test|\.padStart\(12, '0'\)/.test(
+        readFileSync(f, 'utf8'),
+      ),
+    );
+    // The local EKM cloud pads API serials the way EKM does; the edge spool pads sequence numbers.
+    expect(
+      copies.map(rel).filter((f) => !/^local\/ekm-cloud\/|^edge-collector\/src\/uplink\/spool\.ts$/.test(f)),
+    ).toEqual([]);
+  });
+});

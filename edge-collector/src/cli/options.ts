@@ -1,16 +1,16 @@
 /** Option parsers and option definitions shared by several `ekm-edge` commands. */
+import { familyOfAddress, familyOfProtocol, isMeterProtocol, padMeterId } from '@ekm-pipeline/shared';
 import { InvalidArgumentError, Option } from 'commander';
 import type { ExchangeTiming, MeterFamily } from '../protocol/exchange';
 
-const ADDRESS = /^\d{1,12}$/;
-
 /** A meter address of up to 12 digits, returned zero-padded to 12. */
 export function address(value: string): string {
-  if (!ADDRESS.test(value))
+  const id = /^\d+$/.test(value) ? padMeterId(value) : undefined;
+  if (id === undefined)
     throw new InvalidArgumentError(
       `expected a meter address of up to 12 digits (e.g. 000300001463), got ${JSON.stringify(value)}`,
     );
-  return value.padStart(12, '0');
+  return id;
 }
 
 export function positiveInt(value: string): number {
@@ -20,11 +20,9 @@ export function positiveInt(value: string): number {
   return n;
 }
 
-/** v4/v5 addresses start at 300000000 in every example seen (docs/rs485-protocol.md §3.1; a heuristic, so --family wins). */
+/** The family `--family` names, or the one the address implies (a heuristic, so --family wins). */
 export function familyOf(addr: string, given?: string): MeterFamily {
-  if (given === 'v3') return 'v3';
-  if (given === 'v4' || given === 'v5') return 'v4';
-  return Number(addr) >= 300_000_000 ? 'v4' : 'v3';
+  return isMeterProtocol(given) ? familyOfProtocol(given) : familyOfAddress(addr);
 }
 
 export const familyOption = () =>

@@ -3,6 +3,7 @@
  * password/write/table-read command carries EKM's CRC over everything after SOH up to and
  * including ETX. All builders validate their arguments and throw `CodecError('BAD_ARGUMENT')`.
  */
+import { isMeterId } from '@ekm-pipeline/shared';
 import { ekmCrcBytes } from './crc';
 import { CodecError } from './errors';
 
@@ -22,14 +23,12 @@ export const ACK = 0x06;
 /** The wildcard address a lone meter on the bus answers (docs/rs485-protocol.md §3.1). */
 export const WILDCARD_ADDRESS = '999999999999';
 
-const ADDRESS = /^\d{12}$/;
-
 function ascii(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0));
 }
 
 function checkAddress(address: string): string {
-  if (!ADDRESS.test(address)) {
+  if (!isMeterId(address)) {
     throw new CodecError(
       'BAD_ARGUMENT',
       `meter address must be 12 digits (zero-padded, e.g. 000300001463), got ${JSON.stringify(address)}`,

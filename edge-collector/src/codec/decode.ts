@@ -4,6 +4,7 @@
  * (A `00` / B `01`) and, when given, the requested address. Unlike EKM's library, a field that is
  * not plain digits rejects the whole frame instead of keeping a stale value (docs/rs485-protocol.md §8).
  */
+import { isMeterId } from '@ekm-pipeline/shared';
 import { WILDCARD_ADDRESS } from './commands';
 import { ekmCrcBytes } from './crc';
 import { CodecError } from './errors';
@@ -218,7 +219,7 @@ export function decodeFrame(frame: Uint8Array, options: DecodeOptions = {}): Dec
   }
   const layout = kind === 'v3' ? V3_LAYOUT : kind === 'v4a' ? V4A_LAYOUT : V4B_LAYOUT;
   const fields = readFields(frame, layout, divisor);
-  if (!/^\d{12}$/.test(address)) {
+  if (!isMeterId(address)) {
     throw new CodecError('BAD_FIELD', `Meter_Address is ${JSON.stringify(address)}, expected 12 digits`);
   }
   if (kind !== 'v4b') {

@@ -10,6 +10,7 @@
  * stops the exchange (unlike EKM's library, which sends the command anyway; docs/rs485-protocol.md §8). Every
  * exchange ends with the close string, also on failure.
  */
+import type { MeterFamily } from '@ekm-pipeline/shared';
 import { ACK, CLOSE_STRING, passwordCommand, readRequest } from '../codec/commands';
 import { type DecodedBlock, decodeFrame, type FrameKind } from '../codec/decode';
 import { CodecError } from '../codec/errors';
@@ -27,7 +28,8 @@ export interface ExchangeTiming {
 /** Defaults chosen in docs/rs485-protocol.md §2.2 (short first-byte timeout, reply-complete timeout). */
 export const DEFAULT_TIMING: ExchangeTiming = { firstByteMs: 500, completeMs: 600, retries: 2 };
 
-export type MeterFamily = 'v3' | 'v4';
+/** The wire family (v5 meters speak v4): shared with the pipeline (packages/shared/src/protocol.ts). */
+export type { MeterFamily };
 
 export type ExchangePlan =
   | { readonly kind: 'read'; readonly address: string; readonly family: MeterFamily; readonly readB: boolean }

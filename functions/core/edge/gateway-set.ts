@@ -8,11 +8,10 @@
  * Messages name the path, the value and the fix; a token's value is never shown.
  */
 
-/** A secret reference as written in the config (mirrors SecretRef in functions/config/project-config.ts). */
-export type GatewayTokenRef =
-  | { readonly env: string }
-  | { readonly value: string }
-  | { readonly secretsManager: string };
+import { describeSecretRef, type SecretRef } from '@ekm-pipeline/shared';
+
+/** A gateway token as written in the config: the one secret-reference shape (packages/shared). */
+export type GatewayTokenRef = SecretRef;
 
 export interface DeclaredGateway {
   readonly id: string;
@@ -27,11 +26,7 @@ export interface GatewaySetIssue {
 }
 
 /** How a token reference reads in a message: the reference, never an inline value. */
-export function describeTokenRef(ref: GatewayTokenRef): string {
-  if ('env' in ref) return `{env: ${ref.env}}`;
-  if ('secretsManager' in ref) return `{secretsManager: ${ref.secretsManager}}`;
-  return 'an inline {value: …} (not shown)';
-}
+export const describeTokenRef: (ref: GatewayTokenRef) => string = describeSecretRef;
 
 function refKey(ref: GatewayTokenRef): string {
   if ('env' in ref) return `env:${ref.env}`;

@@ -1,34 +1,5 @@
-import type { MeterId } from './meter-id';
-
-/** Where a reading came from: every stored reading carries its provenance. */
-export type ReadingSource = 'realtime' | 'summary' | 'edge';
-
-/** The meter protocol family whose field set a reading follows. */
-export type MeterProtocol = 'v3' | 'v4' | 'v5';
-
 /**
- * A typed value of one EKM field. Measured values and settings are numbers (EKM's decimal strings
- * parsed); a few fields stay text because EKM defines them as text (`Cos_Theta_Ln_1` = "0.99 C",
- * `Meter_Time` = "18091406124051", `Firmware`, `Model`).
+ * The reading model (Reading, FieldValue, MeterProtocol, ReadingSource) lives in the workspace package
+ * shared with the edge collector (packages/shared/src/reading.ts); core code imports it from here.
  */
-export type FieldValue = number | string;
-
-/**
- * The one reading model shared by every stage (realtime, summary, edge, lake, billing).
- * `fields` is keyed by EKM's own field names (`kWh_Tot`, `RMS_Volts_Ln_1`, ...); absent fields are
- * absent, never zero. Time is UTC epoch milliseconds.
- */
-export interface Reading {
-  /** 12-digit zero-padded meter address. */
-  readonly meter: MeterId;
-  /** UTC epoch ms of the read (EKM's `Time_Stamp_UTC_ms`; for summaries, the bucket start). */
-  readonly timeMs: number;
-  /** EKM's `Good`: false for failed reads, which are kept and flagged but never used for usage. */
-  readonly good: boolean;
-  readonly protocol?: MeterProtocol;
-  readonly source: ReadingSource;
-  /** Non-secret provenance: the key alias (cloud) or gateway id (edge) the reading came through. */
-  readonly via: string;
-  /** EKM field name → typed value. Metadata (`Good`, `Time_Stamp_UTC_ms`, `Date`, `Time`) is not repeated here. */
-  readonly fields: Readonly<Record<string, FieldValue>>;
-}
+export type { FieldValue, MeterProtocol, Reading, ReadingSource } from '@ekm-pipeline/shared';
