@@ -32,6 +32,16 @@ describe('edge.yaml', () => {
     ['no meters', { meters: [] }, '/meters'],
     ['a token in the file', { uplink: { endpoint: 'http://x/y', token: 'secret-token-value' } }, '/uplink/token'],
     ['a non-http endpoint', { uplink: { endpoint: 'ftp://x', token: { env: 'T' } } }, '/uplink/endpoint'],
+    [
+      'a Secrets Manager token (the edge reads no AWS service)',
+      { uplink: { endpoint: 'http://x/y', token: { secretsManager: 'ekm/edge/site-1' } } },
+      '/uplink/token',
+    ],
+    [
+      'two token kinds at once',
+      { uplink: { endpoint: 'http://x/y', token: { env: 'T', value: 'v' } } },
+      '/uplink/token',
+    ],
     ['batchSize 5000', { uplink: { ...base.uplink, batchSize: 5000 } }, '/uplink/batchSize'],
     ['an unknown key', { colour: 'red' }, '/colour'],
   ])('fails on %s, naming the path', (_what, patch, path) => {
@@ -59,6 +69,9 @@ describe('edge.yaml', () => {
     const envCfg = parseEdgeConfig(base, file);
     expect(resolveToken(envCfg, { EKM_EDGE_TOKEN: ' tok ' })).toBe('tok');
     expect(() => resolveToken(envCfg, {})).toThrow('EKM_EDGE_TOKEN is not set');
+    // The project file's secret-reference shape: an inline { value } is read as written.
+    const valueCfg = parseEdgeConfig({ ...base, uplink: { ...base.uplink, token: { value: 'tok-inline' } } }, file);
+    expect(resolveToken(valueCfg, {})).toBe('tok-inline');
     expect(() => loadEdgeConfig(join(dir, 'missing.yaml'))).toThrow('cannot read the config');
   });
 });
