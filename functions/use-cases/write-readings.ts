@@ -8,7 +8,11 @@
  * 1. Map each reading to a typed row; malformed ones are quarantined with their reason (the
  *    `quarantine` dataset), never dropped.
  * 2. Group rows by their deterministic object (dataset, origin, UTC date, hour window, meter shard).
- * 3. For each object: read what it holds, merge (one row per meter+time+source, sorted), encode,
+ * 3. Realtime rows of an hour window become one object of their own per write, named by a hash
+ *    of its content (`hHH-sSS-{hash}.parquet`, {@link writeRunObject}): the write never reads the
+ *    hour back, so its cost does not grow as the hour fills; the query views keep one row per
+ *    meter + time + source until compaction merges the window. Summary, quarantine and compacted
+ *    day objects: read what it holds, merge (one row per meter+time+source, sorted), encode,
  *    PUT. Realtime objects are merged and encoded on typed columns (core/parquet/column-batch.ts,
  *    encode-columns.ts; test/unit/lake-columns-diff.test.ts holds them equal to the row path). A re-run or a re-delivered read therefore replaces instead of adding, and a PUT is atomic,
  *    so nothing is ever half-written.
@@ -111,18 +115,54 @@ export async function mergeColumnsIntoObject(store: ObjectStore, key: string, in
   return order.length;
 }
 
+/**
+ * Write `realtime` rows of one hour window and shard as an object of their own: de-duplicated and
+ * sorted like {@link mergeColumnsIntoObject}, keyed by a hash of the encoded bytes
+ * (core/parquet/object-keys.ts, window kind `run`). The same reads give the same bytes, so a retry
+ * replaces its own object; a read also held by another object is shown once by the query views
+ * (adapters/duckdb-lake.ts, lib/constructs/readings-lake.ts) until compaction merges the window.
+ * Returns the key written.
+ */
+export async function writeRunObject(
+  store: ObjectStore,
+  prefix: string,
+  hour: LakeObjectRef,
+  incoming: ColumnBatch,
+): Promise<string> {
+  if (hour.window.kind !== 'hour') throw new ValidationError('window', `a run object needs an hour window`);
+  const builder = new ColumnBatchBuilder(incoming.length + 1);
+  builder.appendBatch(incoming);
+  const bytes = await encodeColumnsStreaming(builder.finish(mergeOrder(builder)));
+  const id = createHash('sha256').update(bytes).digest('hex').slice(0, 32);
+  const key = objectKey(prefix, { ...hour, window: { kind: 'run', hour: hour.window.hour, id } });
+  await store.put(key, bytes, PARQUET_CONTENT_TYPE);
+  return key;
+}
+
 /** The lake writer shared by realtime/summary ingest and the edge ingest endpoint. */
 export function makeLakeWriter(deps: LakeWriterDeps) {
   const prefix = deps.prefix ?? '';
   const shards = deps.shards ?? 1;
   const concurrency = deps.concurrency ?? 4;
 
+  /**
+   * Hour groups become objects of their own (`hHH-sSS-{content hash}.parquet`, {@link writeRunObject}):
+   * nothing is read back, so a write costs what it adds however full the hour already is. Groups
+   * re-targeted at a compacted day object are merged into it ({@link mergeColumnsIntoObject}).
+   */
   async function writeColumnGroups(groups: Map<string, ColumnBatch>): Promise<string[]> {
-    const keys = [...groups.keys()].sort();
-    await forEachLimit(keys, concurrency, async (key) => {
-      await mergeColumnsIntoObject(deps.objectStore, key, groups.get(key)!);
+    const targets = [...groups.keys()].sort();
+    const written: string[] = [];
+    await forEachLimit(targets, concurrency, async (key) => {
+      const ref = parseObjectKey(key);
+      if (ref && ref.window.kind === 'hour')
+        written.push(await writeRunObject(deps.objectStore, prefix, ref, groups.get(key)!));
+      else {
+        await mergeColumnsIntoObject(deps.objectStore, key, groups.get(key)!);
+        written.push(key);
+      }
     });
-    return keys;
+    return written.sort();
   }
 
   async function writeGroups(dataset: Dataset, groups: Map<string, LakeRow[]>): Promise<string[]> {

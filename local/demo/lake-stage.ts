@@ -88,7 +88,10 @@ export const lakeStage: DemoStage = {
       const lake = openLake(config);
       try {
         const rt = await lake.ingestRealtime({ key: await resolveEkmKey(config, 'demo', new DefaultSecretResolver()) });
-        return `realtime ingest "demo": ${rt.reads} reads pulled (10-min overlap included, merged without duplicates) from ${rt.meters} meters → ${rt.objects} objects`;
+        // Each run writes objects of its own (use-cases/write-readings.ts writeRunObject); compaction
+        // merges finished days on the same schedule, as the CompactLake Lambda does in AWS.
+        const compacted = await lake.compact();
+        return `realtime ingest "demo": ${rt.reads} reads pulled (10-min overlap included, shown once by the views) from ${rt.meters} meters → ${rt.objects} objects; compaction: ${compacted.days.length} day objects written`;
       } finally {
         await lake.close();
       }

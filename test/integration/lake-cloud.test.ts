@@ -15,6 +15,7 @@ import { DEMO_ACCOUNT_KEY, demoAccount } from '../../local/ekm-cloud/identities'
 import { type FakeCloud, manualClock, startFakeCloud } from '../../local/ekm-cloud/server';
 import { simulateReads } from '../../local/ekm-cloud/simulator';
 import { readWithHyparquet } from '../fakes/lake-readers';
+import { visibleRows } from '../fakes/lake-visible';
 
 /**
  * The lake end to end against real local services: the local EKM cloud (with injected faults),
@@ -62,11 +63,9 @@ async function freshLake(bucket: string): Promise<LakeWiring> {
   return openLake(config, { clock, shards: 2, httpOptions: { sleep: async () => {}, baseDelayMs: 1 } });
 }
 
+/** What a query answers: one row per meter + time + source, as the views (test/fakes/lake-visible.ts). */
 async function realtimeRows(lake: LakeWiring): Promise<LakeRow[]> {
-  const rows: LakeRow[] = [];
-  for (const o of await lake.objectStore.list('lake/dataset=realtime/'))
-    rows.push(...decodeRows((await lake.objectStore.get(o.key))!));
-  return rows;
+  return visibleRows(lake.objectStore, 'lake/dataset=realtime/');
 }
 
 /** The simulator's series for every meter: from the oldest read of the first poll's ring to now. */

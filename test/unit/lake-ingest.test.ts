@@ -9,6 +9,7 @@ import { makeLakeWriter } from '../../functions/use-cases/write-readings';
 import { InMemoryIngestState } from '../fakes/in-memory-ingest-state';
 import { InMemoryObjectStore } from '../fakes/in-memory-object-store';
 import { readWithHyparquet } from '../fakes/lake-readers';
+import { visibleRows } from '../fakes/lake-visible';
 import { RingEkmApi } from '../fakes/ring-ekm-api';
 
 const START = Date.UTC(2026, 10, 20, 0, 0, 0);
@@ -57,7 +58,9 @@ function setup(opts: { shards?: number; state?: IngestState; quarantine?: boolea
   };
 }
 
+/** What a query over the dataset answers (realtime: one row per meter + time + source, as the views). */
 async function lakeRows(store: InMemoryObjectStore, dataset = 'realtime'): Promise<LakeRow[]> {
+  if (dataset === 'realtime') return visibleRows(store, `lake/dataset=${dataset}/`);
   const rows: LakeRow[] = [];
   for (const { key } of await store.list(`lake/dataset=${dataset}/`)) rows.push(...decodeRows((await store.get(key))!));
   return rows;

@@ -39,7 +39,9 @@ describe('lake query (DuckDB over a mirrored lake)', () => {
     // Act
     const first = await syncLakeToDir(store, '', dir);
     const again = await syncLakeToDir(store, '', dir);
-    await store.delete(['dataset=realtime/date=2026-11-25/origin=demo/h11-s00.parquet']);
+    await store.delete(
+      (await store.list('dataset=realtime/date=2026-11-25/origin=demo/h11-s00')).map((o) => o.key), // one run object
+    );
     const afterDelete = await syncLakeToDir(store, '', dir);
     const q = await queryLakeDir(
       dir,

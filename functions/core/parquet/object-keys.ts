@@ -14,13 +14,18 @@ import type { Dataset } from './lake-schema';
  * - `b-{32 hex}.parquet`: one edge batch, named by a hash of its batch id and content (what the
  *   edge ingest endpoint writes; shard 0). A retry of the batch replaces only its own object, and a
  *   late writer of one batch can never overwrite another batch's readings.
+ * - `h{HH}-s{SS}-{32 hex}.parquet`: what one realtime ingest run wrote for one hour window and
+ *   shard, named by a hash of its content. A write costs what it adds (the hour is never read back
+ *   and rewritten), a retry of the same reads replaces its own object, and the query views keep one
+ *   row per meter + time + source until compaction merges the window (use-cases/compact-lake.ts).
  * `origin` and not `via` names the partition because `via` is also a column inside the files and
  * engines disagree on a partition column that shadows a file column.
  */
 export type LakeWindow =
   | { readonly kind: 'hour'; readonly hour: number }
   | { readonly kind: 'day' }
-  | { readonly kind: 'batch'; readonly id: string };
+  | { readonly kind: 'batch'; readonly id: string }
+  | { readonly kind: 'run'; readonly hour: number; readonly id: string };
 
 export interface LakeObjectRef {
   readonly dataset: Dataset;
@@ -76,14 +81,16 @@ export function objectKey(prefix: string, ref: LakeObjectRef): string {
     throw new ValidationError('origin', `${JSON.stringify(ref.origin)} is not a valid alias/gateway id (a-z, 0-9, -)`);
   if (!DATE.test(ref.date)) throw new ValidationError('date', `${JSON.stringify(ref.date)} is not YYYY-MM-DD`);
   const shard = String(ref.shard).padStart(2, '0');
-  if (ref.window.kind === 'batch' && !BATCH_OBJECT_ID.test(ref.window.id))
-    throw new ValidationError('batch', `${JSON.stringify(ref.window.id)} is not 32 lowercase hex digits`);
+  if ((ref.window.kind === 'batch' || ref.window.kind === 'run') && !BATCH_OBJECT_ID.test(ref.window.id))
+    throw new ValidationError(ref.window.kind, `${JSON.stringify(ref.window.id)} is not 32 lowercase hex digits`);
   const file =
     ref.window.kind === 'hour'
       ? `h${String(ref.window.hour).padStart(2, '0')}-s${shard}.parquet`
-      : ref.window.kind === 'batch'
-        ? `b-${ref.window.id}.parquet`
-        : `day-s${shard}.parquet`;
+      : ref.window.kind === 'run'
+        ? `h${String(ref.window.hour).padStart(2, '0')}-s${shard}-${ref.window.id}.parquet`
+        : ref.window.kind === 'batch'
+          ? `b-${ref.window.id}.parquet`
+          : `day-s${shard}.parquet`;
   return `${normalizePrefix(prefix)}dataset=${ref.dataset}/date=${ref.date}/origin=${ref.origin}/${file}`;
 }
 
@@ -93,22 +100,26 @@ export function partitionPrefix(prefix: string, dataset: Dataset, date: string, 
 }
 
 const KEY =
-  /(?:^|\/)dataset=(realtime|summary|quarantine|intervals)\/date=(\d{4}-\d{2}-\d{2})\/origin=([a-z0-9-]+)\/(?:(?:h(\d{2})|day)-s(\d{2})|b-([0-9a-f]{32}))\.parquet$/;
+  /(?:^|\/)dataset=(realtime|summary|quarantine|intervals)\/date=(\d{4}-\d{2}-\d{2})\/origin=([a-z0-9-]+)\/(?:(?:h(\d{2})|day)-s(\d{2})(?:-([0-9a-f]{32}))?|b-([0-9a-f]{32}))\.parquet$/;
 
 /** Parse a lake object key back into its parts, or undefined for a key that is not a lake object. */
 export function parseObjectKey(key: string): LakeObjectRef | undefined {
   const m = KEY.exec(key);
   if (!m) return undefined;
+  // A day object carries no run id (`day-s00-{hex}` is not a lake object).
+  if (m[4] === undefined && m[6] !== undefined) return undefined;
   return {
     dataset: m[1] as Dataset,
     date: m[2]!,
     origin: m[3]!,
     window:
-      m[6] !== undefined
-        ? { kind: 'batch', id: m[6] }
+      m[7] !== undefined
+        ? { kind: 'batch', id: m[7] }
         : m[4] === undefined
           ? { kind: 'day' }
-          : { kind: 'hour', hour: Number(m[4]) },
-    shard: m[6] !== undefined ? 0 : Number(m[5]),
+          : m[6] !== undefined
+            ? { kind: 'run', hour: Number(m[4]), id: m[6] }
+            : { kind: 'hour', hour: Number(m[4]) },
+    shard: m[7] !== undefined ? 0 : Number(m[5]),
   };
 }
