@@ -1,6 +1,4 @@
 import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -10,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeDeadLetterQueue, acknowledgeSchedulerRole } from './nag-acknowledgements';
 import { NodeFunction, type NodeFunctionProps } from './node-function';
+import { NotifyingAlarm } from './notifying-alarm';
 
 export interface ScheduledFunctionProps extends NodeFunctionProps {
   /** How often EventBridge Scheduler invokes the function. */
@@ -91,25 +90,18 @@ export class ScheduledFunction extends Construct {
           }),
         ];
     this.schedule = this.schedules[0] as scheduler.Schedule;
-    const notify = new actions.SnsAction(props.alarmTopic);
-    new cloudwatch.Alarm(this, 'ErrorsAlarm', {
+    new NotifyingAlarm(this, 'ErrorsAlarm', {
       alarmDescription: `${props.handler} failed`,
       metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(notify);
-    new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
+      alarmTopic: props.alarmTopic,
+    });
+    new NotifyingAlarm(this, 'DeadLettersAlarm', {
       alarmDescription: `${props.handler} runs ended in the dead-letter queue`,
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
         statistic: 'Maximum',
       }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(notify);
+      alarmTopic: props.alarmTopic,
+    });
   }
 }

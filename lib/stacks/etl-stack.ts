@@ -1,12 +1,9 @@
 import { posix } from 'node:path';
-import { CfnOutput, Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
-import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -14,11 +11,12 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { ENV } from '../../functions/config/env-names';
 import { CLOSE_METRICS } from '../../functions/core/billing/close-metrics';
+import { DRIFT_METRIC } from '../../functions/core/triggers/drift-metrics';
 import type { StageConfig } from '../config/stage-config';
-import { acknowledgeEdgeApi } from '../constructs/nag-acknowledgements';
+import { EdgeIngestApi } from '../constructs/edge-ingest-api';
 import { NodeFunction } from '../constructs/node-function';
+import { NotifyingAlarm } from '../constructs/notifying-alarm';
 import { ScheduledFunction } from '../constructs/scheduled-function';
-import { LOG_RETENTION } from '../constructs/secure-defaults';
 
 export interface EtlStackProps extends StackProps {
   readonly stage: StageConfig;
@@ -30,7 +28,7 @@ export interface EtlStackProps extends StackProps {
 }
 
 /** Namespace/metric of the drift count the trigger-drift handler emits (Embedded Metric Format). */
-export const DRIFT_METRIC = { namespace: 'EkmPipeline', metricName: 'TriggerDriftTotal' } as const;
+export { DRIFT_METRIC };
 
 /**
  * The stateless half: scheduled ingest (realtime, summary), daily compaction, the trigger drift
@@ -124,18 +122,15 @@ export class EtlStack extends Stack {
       props.lakeBucket.grantRead(drift.function, stage.triggersFileKey);
       props.stateTable.grantReadWriteData(drift.function);
       bindKeys(drift.function, true);
-      new cloudwatch.Alarm(this, 'TriggerDriftAlarm', {
+      new NotifyingAlarm(this, 'TriggerDriftAlarm', {
         alarmDescription: 'Gateway triggers differ from the desired trigger file (run `ekm-pipeline triggers plan`)',
         metric: new cloudwatch.Metric({
           ...DRIFT_METRIC,
           statistic: 'Maximum',
           period: Duration.minutes(stage.driftEveryMinutes),
         }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }).addAlarmAction(new actions.SnsAction(props.alarmTopic));
+        alarmTopic: props.alarmTopic,
+      });
     }
 
     if (stage.billing) {
@@ -173,7 +168,7 @@ export class EtlStack extends Stack {
       props.lakeBucket.grantRead(close.function, 'dataset=intervals/*');
       props.lakeBucket.grantPut(close.function, 'invoices/*');
       props.stateTable.grantReadWriteData(close.function);
-      new cloudwatch.Alarm(this, 'BillingEstimatedShareAlarm', {
+      new NotifyingAlarm(this, 'BillingEstimatedShareAlarm', {
         alarmDescription: `A monthly close estimated more than ${billing.estimatedShareAlarm * 100}% of a property's kWh (gaps in the meters' data; see the invoices' estimated days)`,
         metric: new cloudwatch.Metric({
           namespace: CLOSE_METRICS.namespace,
@@ -182,10 +177,9 @@ export class EtlStack extends Stack {
           period: Duration.hours(1),
         }),
         threshold: billing.estimatedShareAlarm,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }).addAlarmAction(new actions.SnsAction(props.alarmTopic));
+        comparison: 'above',
+        alarmTopic: props.alarmTopic,
+      });
     }
 
     if (stage.edgeGateways.length > 0) {
@@ -203,30 +197,7 @@ export class EtlStack extends Stack {
       });
       bindLake(edgeFn, 'readWrite');
       for (const g of stage.edgeGateways) secret(g.tokenSecretName).grantRead(edgeFn);
-      this.edgeApi = new apigwv2.HttpApi(this, 'EdgeApi', {
-        description: 'ekm-pipeline edge ingest (gateway-token authenticated)',
-      });
-      this.edgeApi.addRoutes({
-        path: '/v1/edge/batches',
-        methods: [apigwv2.HttpMethod.POST],
-        integration: new integrations.HttpLambdaIntegration('EdgeIngestIntegration', edgeFn),
-      });
-      const defaultStage = this.edgeApi.defaultStage?.node.defaultChild as apigwv2.CfnStage | undefined;
-      defaultStage?.addPropertyOverride('DefaultRouteSettings', { ThrottlingBurstLimit: 50, ThrottlingRateLimit: 20 });
-      const accessLogs = new logs.LogGroup(this, 'EdgeApiAccessLogs', { retention: LOG_RETENTION });
-      if (defaultStage)
-        defaultStage.accessLogSettings = {
-          destinationArn: accessLogs.logGroupArn,
-          format: JSON.stringify({
-            requestId: '$context.requestId',
-            ip: '$context.identity.sourceIp',
-            routeKey: '$context.routeKey',
-            status: '$context.status',
-            latencyMs: '$context.responseLatency',
-          }),
-        };
-      acknowledgeEdgeApi(this.edgeApi);
-      new CfnOutput(this, 'EdgeIngestUrl', { value: `${this.edgeApi.apiEndpoint}/v1/edge/batches` });
+      this.edgeApi = new EdgeIngestApi(this, 'EdgeApi', { handler: edgeFn });
     }
   }
 }

@@ -152,6 +152,16 @@ describe('one implementation per rule', () => {
   it('redacts caught errors without mutating them (redactError), never by Object.assign on the caught error', () => {
     expect(definers(/Object\.assign\(\s*(error|err|e|cause)\b/)).toEqual([]);
   });
+
+  it('builds every alarm through the house NotifyingAlarm construct', () => {
+    expect(definers(/new cloudwatch\.Alarm\(/)).toEqual([]);
+  });
+
+  it('names EMF metrics once, in the emitter modules the stacks import', () => {
+    // (`new ScheduledFunction(this, 'TriggerDrift', …)` is a construct ID, not the metric.)
+    expect(definers(/(?<!\(this, )'TriggerDrift(Total)?'/)).toEqual(['functions/core/triggers/drift-metrics.ts']);
+    expect(definers(/'BillingEstimatedShare(Max)?'/)).toEqual(['functions/core/billing/close-metrics.ts']);
+  });
 });
 
 // What the pipeline and the edge collector share lives once, in packages/shared (@ekm-pipeline/shared).
