@@ -24,8 +24,8 @@
  * Edge batches are written differently: one object per batch ({@link makeEdgeBatchLake}).
  */
 import { createHash } from 'node:crypto';
+import { forEachLimit } from '../core/concurrency';
 import { ValidationError } from '../core/errors';
-import { forEachLimit } from '../core/for-each-limit';
 import {
   COL,
   type ColumnBatch,
@@ -139,6 +139,34 @@ export async function writeRunObject(
   return key;
 }
 
+/** Writes refused readings to the `quarantine` dataset of an origin; resolves to the keys written. */
+export type QuarantineWriter = (rejected: readonly Rejected[], via: string) => Promise<readonly string[]>;
+
+/**
+ * The one quarantine writer: refused readings go to `dataset=quarantine`, origin `via`, the hour of
+ * detection, shard 0, merged into what is there so a re-write adds nothing. The lake writer uses it
+ * for what it refuses; ingest uses it (same store, prefix and clock) for what the EKM parser refuses.
+ */
+export function makeQuarantineWriter(deps: {
+  readonly objectStore: ObjectStore;
+  readonly prefix?: string;
+  readonly clock: Clock;
+}): QuarantineWriter {
+  return async (rejected, via) => {
+    if (rejected.length === 0) return [];
+    const now = deps.clock.now();
+    const { date, window } = hourWindowOf(now);
+    const key = objectKey(deps.prefix ?? '', { dataset: 'quarantine', origin: via, date, window, shard: 0 });
+    await mergeIntoObject(
+      deps.objectStore,
+      key,
+      'quarantine',
+      rejected.map((r) => quarantineRow(r, now)),
+    );
+    return [key];
+  };
+}
+
 /** The lake writer shared by realtime/summary ingest and the edge ingest endpoint. */
 export function makeLakeWriter(deps: LakeWriterDeps) {
   const prefix = deps.prefix ?? '';
@@ -205,12 +233,9 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
     return out;
   }
 
+  const writeQuarantine = makeQuarantineWriter({ objectStore: deps.objectStore, prefix, clock: deps.clock });
   async function quarantine(via: string, rejected: readonly Rejected[]): Promise<string[]> {
-    if (rejected.length === 0) return [];
-    const now = deps.clock.now();
-    const { date, window } = hourWindowOf(now);
-    const key = objectKey(prefix, { dataset: 'quarantine', origin: via, date, window, shard: 0 });
-    return writeGroups('quarantine', new Map([[key, rejected.map((r) => quarantineRow(r, now))]]));
+    return [...(await writeQuarantine(rejected, via))];
   }
 
   return {
