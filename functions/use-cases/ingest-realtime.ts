@@ -23,6 +23,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { chunkMeters, findRingGaps, HeldReads, nextCursors, planRealtimeRequests } from '../core/ekm/realtime-plan';
 import { asError, logBestEffortFailure } from '../core/errors';
 import { leaseName } from '../core/leases';
 import { hourWindowOf, objectKey, shardOf } from '../core/parquet/object-keys';
@@ -120,11 +121,9 @@ export interface IngestRealtimeResult {
   readonly keys: readonly string[];
 }
 
-const SUMMARY_BUCKET_MS = 15 * 60_000;
-
 export function makeIngestRealtime(deps: IngestRealtimeDeps) {
   const shards = deps.shards ?? 1;
-  const chunkMeters = deps.chunkMeters ?? 200;
+  const metersPerChunk = deps.chunkMeters ?? 200;
   const overlapMs = deps.overlapMs ?? 10 * 60_000;
   const ringSize = deps.ringSize ?? 1000;
   const lockTtlMs = deps.lockTtlMs ?? RUN_LEASE_TTL_MS;
@@ -142,22 +141,12 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
     return { readings: await deps.realtime.read(key, query), rejected: [] };
   }
 
-  async function healGaps(
-    key: EkmKey,
-    runId: string,
-    byMeter: Map<MeterId, { timeMs: number }[]>,
-    cursors: Map<MeterId, number>,
-  ) {
+  async function healGaps(key: EkmKey, runId: string, held: HeldReads, cursors: Map<MeterId, number>) {
     const gaps: GapRecord[] = [];
     const fills: Reading[] = [];
-    for (const [meter, reads] of byMeter) {
-      const cursor = cursors.get(meter);
-      if (cursor === undefined || reads.length < ringSize) continue;
-      const oldest = reads.reduce((min, r) => Math.min(min, r.timeMs), Number.POSITIVE_INFINITY);
-      if (oldest <= cursor) continue;
-      // The ring was full and starts after our cursor: reads in (cursor, oldest) are gone from it.
-      const startMs = Math.floor(cursor / SUMMARY_BUCKET_MS) * SUMMARY_BUCKET_MS;
-      const endMs = Math.ceil(oldest / SUMMARY_BUCKET_MS) * SUMMARY_BUCKET_MS;
+    // core/ekm/realtime-plan.ts: a full ring that starts after the cursor lost the reads in between.
+    for (const gap of findRingGaps(held.byMeter, cursors, ringSize)) {
+      const { meter, fromMs: cursor, toMs: oldest, startMs, endMs } = gap;
       const buckets = await deps.summary.read(key, { meters: [meter], report: '15', startMs, endMs });
       const inGap = buckets.filter((b) => b.meter === meter && b.startMs > cursor && b.startMs < oldest);
       fills.push(...inGap.map((b) => bucketToGapReading(b, key.alias)));
@@ -190,12 +179,8 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
     try {
       const meters = await discover(key, input.meters);
       meterCount = meters.length;
-      // Shard first so one chunk's reads land in few objects, then chunk.
-      const ordered = [...meters].sort(
-        (a, b) => shardOf(a.meter, shards) - shardOf(b.meter, shards) || (a.meter < b.meter ? -1 : 1),
-      );
-      const chunks: (typeof meters)[] = [];
-      for (let i = 0; i < ordered.length; i += chunkMeters) chunks.push(ordered.slice(i, i + chunkMeters));
+      // Shard first so one chunk's reads land in few objects, then chunk (core/ekm/realtime-plan.ts).
+      const chunks = chunkMeters(meters, metersPerChunk, (m) => shardOf(m, shards));
       let done = 0;
       for (const chunk of chunks) {
         const ids = chunk.map((m) => m.meter);
@@ -208,41 +193,17 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
           for (const r of res.readings) reads.push(r);
           for (const r of res.rejected) refused.push(r);
         };
-        // One request group per (protocol, has cursor): meters without a cursor get their whole ring.
-        for (const ver of ['v3', 'v4'] as const) {
-          const withVer = chunk.filter((m) => m.ver === ver).map((m) => m.meter);
-          const fresh = withVer.filter((m) => !cursors.has(m));
-          const known = withVer.filter((m) => cursors.has(m));
-          if (fresh.length > 0) take(await fetchReads(key, { meters: fresh, ver, cnt: ringSize }));
-          // Meters whose cursors fall in the same 15-minute slot share one `since`, so a meter that
-          // is far behind does not make every other meter re-send its whole ring.
-          const bySlot = new Map<number, MeterId[]>();
-          for (const m of known) {
-            const slot = Math.floor((cursors.get(m)! - overlapMs) / SUMMARY_BUCKET_MS);
-            const list = bySlot.get(slot);
-            if (list) list.push(m);
-            else bySlot.set(slot, [m]);
-          }
-          for (const [slot, group] of [...bySlot.entries()].sort((a, b) => a[0] - b[0])) {
-            const sinceMs = Math.min(slot * SUMMARY_BUCKET_MS, ...group.map((m) => cursors.get(m)! - overlapMs));
-            take(await fetchReads(key, { meters: group, ver, cnt: ringSize, sinceMs }));
-          }
-        }
+        for (const query of planRealtimeRequests(chunk, cursors, { overlapMs, ringSize }))
+          take(await fetchReads(key, query));
         // What the ring held per meter, refused reads included (they count towards a full ring).
-        const held = new Map<MeterId, { timeMs: number }[]>();
-        for (const r of reads) {
-          const list = held.get(r.meter);
-          if (list) list.push(r);
-          else held.set(r.meter, [r]);
-        }
+        const held = new HeldReads();
+        for (const r of reads) held.add(r.meter, r.timeMs);
         // A refused read at or before its meter's cursor was quarantined by the run that moved the
         // cursor past it (the overlap re-asks it): skip it so a re-run adds nothing.
         const fresh: Rejected[] = [];
         for (const r of refused) {
           if (r.timeMs !== undefined) {
-            const list = held.get(r.meter);
-            if (list) list.push({ timeMs: r.timeMs });
-            else held.set(r.meter, [{ timeMs: r.timeMs }]);
+            held.add(r.meter, r.timeMs);
             if (r.timeMs <= (cursors.get(r.meter) ?? Number.NEGATIVE_INFINITY)) continue;
           }
           fresh.push({
@@ -259,16 +220,9 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
         const written = await deps.lake.writeReadings([...reads, ...healed.fills], { via: key.alias });
         const quarantineKeys = fresh.length > 0 && deps.quarantine ? await deps.quarantine(fresh, key.alias) : [];
         // Durable now: move cursors to the newest realtime read per meter (not to gap fills).
-        const next = new Map<MeterId, number>();
         // Malformed reads are in quarantine (kept, with their reason), so a cursor may pass them;
         // reads for meters outside this chunk never move a cursor.
-        const inChunk = new Set(ids);
-        for (const [meter, list] of held) {
-          if (!inChunk.has(meter)) continue;
-          const newest = list.reduce((max, r) => Math.max(max, r.timeMs), Number.NEGATIVE_INFINITY);
-          if (Number.isFinite(newest) && newest > (cursors.get(meter) ?? Number.NEGATIVE_INFINITY))
-            next.set(meter, newest);
-        }
+        const next = nextCursors(held.byMeter, cursors, new Set(ids));
         lease.assertHeld();
         await deps.state.advanceCursors('realtime', key.alias, next, runId);
         for (const g of healed.gaps) await deps.state.recordGap(g);

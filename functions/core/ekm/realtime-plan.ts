@@ -1,0 +1,144 @@
+import type { MeterId } from '../readings/meter-id';
+import type { RealtimeQuery } from './api-types';
+
+/**
+ * The pure steps of a realtime ingest run (use-cases/ingest-realtime.ts keeps only the
+ * orchestration): which meters go together, which requests to send, where the ring lost reads,
+ * and where each cursor may move once the lake holds the reads.
+ */
+
+/** EKM's 15-minute summary bucket (docs/ekm-cloud-api.md, Summary API). */
+export const SUMMARY_BUCKET_MS = 15 * 60_000;
+
+/** A meter to ingest and the protocol its requests are sent with. */
+export interface MeterToIngest {
+  readonly meter: MeterId;
+  readonly ver: 'v3' | 'v4';
+}
+
+/**
+ * Split meters into chunks of at most `size`, ordered by shard and then id, so one chunk's reads
+ * land in few objects. `shardOf` is the lake's meter shard (core/parquet/object-keys.ts).
+ */
+export function chunkMeters<T extends MeterToIngest>(
+  meters: readonly T[],
+  size: number,
+  shardOf: (meter: string) => number,
+): T[][] {
+  const ordered = [...meters].sort(
+    (a, b) => shardOf(a.meter) - shardOf(b.meter) || (a.meter < b.meter ? -1 : a.meter > b.meter ? 1 : 0),
+  );
+  const chunks: T[][] = [];
+  const step = Math.max(1, Math.floor(size));
+  for (let i = 0; i < ordered.length; i += step) chunks.push(ordered.slice(i, i + step));
+  return chunks;
+}
+
+/**
+ * The Realtime requests of one chunk: per protocol, meters without a cursor ask for their whole
+ * ring; meters whose cursors fall in the same 15-minute slot (after the overlap) share one
+ * `sinceMs`, so a meter far behind does not make every other meter re-send its whole ring.
+ * Requests come out v3 before v4, fresh before known, slots oldest first.
+ */
+export function planRealtimeRequests(
+  chunk: readonly MeterToIngest[],
+  cursors: ReadonlyMap<MeterId, number>,
+  opts: { readonly overlapMs: number; readonly ringSize: number },
+): RealtimeQuery[] {
+  const out: RealtimeQuery[] = [];
+  for (const ver of ['v3', 'v4'] as const) {
+    const withVer = chunk.filter((m) => m.ver === ver).map((m) => m.meter);
+    const fresh = withVer.filter((m) => !cursors.has(m));
+    if (fresh.length > 0) out.push({ meters: fresh, ver, cnt: opts.ringSize });
+    const bySlot = new Map<number, MeterId[]>();
+    for (const m of withVer) {
+      const cursor = cursors.get(m);
+      if (cursor === undefined) continue;
+      const slot = Math.floor((cursor - opts.overlapMs) / SUMMARY_BUCKET_MS);
+      const list = bySlot.get(slot);
+      if (list) list.push(m);
+      else bySlot.set(slot, [m]);
+    }
+    for (const [slot, group] of [...bySlot.entries()].sort((a, b) => a[0] - b[0])) {
+      let sinceMs = slot * SUMMARY_BUCKET_MS;
+      for (const m of group) sinceMs = Math.min(sinceMs, cursors.get(m)! - opts.overlapMs);
+      out.push({ meters: group, ver, cnt: opts.ringSize, sinceMs });
+    }
+  }
+  return out;
+}
+
+/** A window a meter's ring no longer holds, and the summary range that covers it. */
+export interface RingGap {
+  readonly meter: MeterId;
+  /** The meter's cursor (newest read the lake held before the run). */
+  readonly fromMs: number;
+  /** The oldest read the ring still held. */
+  readonly toMs: number;
+  /** Summary request range: whole 15-minute buckets around (fromMs, toMs). */
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/**
+ * Meters whose ring came back full (`count >= ringSize`, refused reads included) and whose oldest
+ * held read is newer than their cursor: the reads in between are gone from EKM (an outage longer
+ * than the ring). Meters without a cursor have nothing to heal.
+ */
+export function findRingGaps(
+  held: ReadonlyMap<MeterId, { readonly count: number; readonly oldestMs: number }>,
+  cursors: ReadonlyMap<MeterId, number>,
+  ringSize: number,
+): RingGap[] {
+  const gaps: RingGap[] = [];
+  for (const [meter, h] of held) {
+    const cursor = cursors.get(meter);
+    if (cursor === undefined || h.count < ringSize || h.oldestMs <= cursor) continue;
+    gaps.push({
+      meter,
+      fromMs: cursor,
+      toMs: h.oldestMs,
+      startMs: Math.floor(cursor / SUMMARY_BUCKET_MS) * SUMMARY_BUCKET_MS,
+      endMs: Math.ceil(h.oldestMs / SUMMARY_BUCKET_MS) * SUMMARY_BUCKET_MS,
+    });
+  }
+  return gaps;
+}
+
+/**
+ * Where cursors may move once every object of the chunk is durable: each meter of the chunk to its
+ * newest held read, forward only. Meters outside the chunk never move.
+ */
+export function nextCursors(
+  held: ReadonlyMap<MeterId, { readonly newestMs: number }>,
+  cursors: ReadonlyMap<MeterId, number>,
+  chunk: ReadonlySet<MeterId>,
+): Map<MeterId, number> {
+  const next = new Map<MeterId, number>();
+  for (const [meter, h] of held) {
+    if (!chunk.has(meter)) continue;
+    if (Number.isFinite(h.newestMs) && h.newestMs > (cursors.get(meter) ?? Number.NEGATIVE_INFINITY))
+      next.set(meter, h.newestMs);
+  }
+  return next;
+}
+
+/** Per meter: how many reads the ring held, the oldest and the newest. */
+export class HeldReads {
+  private readonly map = new Map<MeterId, { count: number; oldestMs: number; newestMs: number }>();
+  add(meter: MeterId, timeMs: number): void {
+    const h = this.map.get(meter);
+    if (!h) this.map.set(meter, { count: 1, oldestMs: timeMs, newestMs: timeMs });
+    else {
+      h.count++;
+      if (timeMs < h.oldestMs) h.oldestMs = timeMs;
+      if (timeMs > h.newestMs) h.newestMs = timeMs;
+    }
+  }
+  get byMeter(): ReadonlyMap<
+    MeterId,
+    { readonly count: number; readonly oldestMs: number; readonly newestMs: number }
+  > {
+    return this.map;
+  }
+}
