@@ -184,7 +184,7 @@ describe('the shared workspace package', () => {
 
   it('defines the reading model, the secret-reference shape and the address rules nowhere else', () => {
     const copies = [...root, ...edge].filter((f) =>
-      /type (SecretRef|MeterProtocol|FieldValue|MeterFamily) =|interface (Edge)?Reading\b|300_000_000|\\d\{1,12\}\$\/\.test|\.padStart\(12, '0'\)/.test(
+      /type (SecretRef|MeterProtocol|FieldValue|MeterFamily) =|interface (Edge)?Reading\b|=== 'v5'|\['v3', 'v4', 'v5'\]\)|300_000_000|\\d\{1,12\}\$\/\.test|\.padStart\(12, '0'\)/.test(
         readFileSync(f, 'utf8'),
       ),
     );

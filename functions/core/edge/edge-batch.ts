@@ -12,7 +12,7 @@ import { FIELD_CATALOG } from '../ekm/field-catalog';
 import { ekmFieldOf, READING_COLUMNS, READING_META_COLUMNS } from '../parquet/lake-schema';
 import { readingToRow } from '../parquet/rows';
 import { isMeterId } from '../readings/meter-id';
-import type { FieldValue, Reading } from '../readings/reading';
+import { type FieldValue, isMeterProtocol, type Reading } from '../readings/reading';
 import { suggestFields } from '../triggers/fields';
 
 /** A gateway allowed to post batches (token already resolved; never logged). */
@@ -182,7 +182,7 @@ export function validateEdgeBatch(
       );
     }
     if (typeof good !== 'boolean') issue(`${at}.good`, `expected true or false, got ${show(good)}`);
-    if (protocol !== undefined && protocol !== 'v3' && protocol !== 'v4' && protocol !== 'v5') {
+    if (protocol !== undefined && !isMeterProtocol(protocol)) {
       issue(`${at}.protocol`, `expected v3, v4 or v5, got ${show(protocol)}`);
     }
     if (source !== 'edge') issue(`${at}.source`, `expected "edge", got ${show(source)}`);

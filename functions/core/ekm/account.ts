@@ -1,4 +1,5 @@
 import { toMeterId } from '../readings/meter-id';
+import { isMeterProtocol } from '../readings/reading';
 import type { AccountGateway, AccountMeter } from './api-types';
 import { detectEkmStatus, EkmApiError, EkmResponseError } from './ekm-errors';
 import { encodeQuery } from './realtime';
@@ -50,7 +51,7 @@ function meterAddress(entry: unknown): string | undefined {
 
 function protocolOf(entry: unknown): AccountMeter['protocol'] {
   const p = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>).protocol : undefined;
-  return p === 'v3' || p === 'v4' || p === 'v5' ? p : undefined;
+  return isMeterProtocol(p) ? p : undefined;
 }
 
 function list(obj: Record<string, unknown>, name: string, endpoint: string): unknown[] {

@@ -2,6 +2,7 @@ import { COL, type ColumnBatchBuilder, READING_COLUMN_INDEX } from '../parquet/c
 import { columnNameOf, LAKE_SCHEMA_VERSION, READING_COLUMNS } from '../parquet/lake-schema';
 import { type Rejected, readingToRow } from '../parquet/rows';
 import { type MeterId, toMeterId } from '../readings/meter-id';
+import { isMeterProtocol } from '../readings/reading';
 import { FIELD_CATALOG } from './field-catalog';
 import {
   normalizeReadMeterWithRejections,
@@ -390,7 +391,7 @@ class Scanner {
   }
 
   private readData(meterRaw: string | number, meter: MeterId, protocolRaw: string | undefined): void {
-    const protocol = protocolRaw === 'v3' || protocolRaw === 'v4' || protocolRaw === 'v5' ? protocolRaw : undefined;
+    const protocol = isMeterProtocol(protocolRaw) ? protocolRaw : undefined;
     const meterBytes = utf8.encode(meter);
     const protocolBytes = protocol === undefined ? undefined : utf8.encode(protocol);
     this.count = 0;

@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors';
 import { isMeterId, type MeterId, toApiSerial, toMeterId } from '../readings/meter-id';
-import type { FieldValue, MeterProtocol, Reading } from '../readings/reading';
+import { type FieldValue, isMeterProtocol, type Reading } from '../readings/reading';
 import type { RealtimeQuery } from './api-types';
 import { detectEkmStatus, EkmApiError, EkmResponseError } from './ekm-errors';
 import { checkTimeZone, toEkmTz } from './ekm-time';
@@ -333,8 +333,7 @@ export function normalizeReadMeterWithRejections(json: unknown, ctx: ParseContex
     } catch {
       return fail(ctx, `ReadSet.Meter ${JSON.stringify(meterRaw)} is not a meter serial`);
     }
-    const protocol =
-      s.Protocol === 'v3' || s.Protocol === 'v4' || s.Protocol === 'v5' ? (s.Protocol as MeterProtocol) : undefined;
+    const protocol = isMeterProtocol(s.Protocol) ? s.Protocol : undefined;
     const data = s.ReadData;
     // A failing meter may come back without ReadData (docs/ekm-cloud-api.md §2.4): no reads, not an error.
     if (data === undefined) continue;

@@ -1,5 +1,5 @@
 import { isMeterId } from '../readings/meter-id';
-import type { Reading } from '../readings/reading';
+import { isMeterProtocol, type Reading } from '../readings/reading';
 import { COL, type ColumnBatchBuilder, READING_COLUMN_INDEX } from './column-batch';
 import { columnNameOf, LAKE_SCHEMA_VERSION, READING_COLUMNS } from './lake-schema';
 import { type Rejected, readingToRow } from './rows';
@@ -17,7 +17,6 @@ const META = new Set(['meter', 'time', 'good', 'protocol', 'source', 'via', 'sch
 const MIN_TIME_MS = 946_684_800_000;
 const MAX_TIME_MS = 4_102_444_800_000;
 const SOURCES = new Set(['realtime', 'summary', 'edge']);
-const PROTOCOLS = new Set(['v3', 'v4', 'v5']);
 
 /** Column index and type of a field, or -1 when the field goes to `extra` (cached, bounded). */
 const targets = new Map<string, number>();
@@ -46,7 +45,7 @@ function plainMeta(r: Reading): boolean {
     SOURCES.has(r.source) &&
     typeof r.via === 'string' &&
     r.via !== '' &&
-    (r.protocol === undefined || PROTOCOLS.has(r.protocol))
+    (r.protocol === undefined || isMeterProtocol(r.protocol))
   );
 }
 

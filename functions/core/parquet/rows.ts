@@ -1,6 +1,12 @@
 import type { SummaryBucket, SummaryReport } from '../ekm/api-types';
 import { isMeterId } from '../readings/meter-id';
-import type { FieldValue, MeterProtocol, Reading, ReadingSource } from '../readings/reading';
+import {
+  type FieldValue,
+  isMeterProtocol,
+  type MeterProtocol,
+  type Reading,
+  type ReadingSource,
+} from '../readings/reading';
 import {
   COUNTER_FIELDS,
   type ColumnType,
@@ -52,7 +58,6 @@ export interface Rejected {
 const MIN_TIME_MS = 946_684_800_000;
 const MAX_TIME_MS = 4_102_444_800_000;
 const SOURCES: ReadonlySet<string> = new Set(['realtime', 'summary', 'edge']);
-const PROTOCOLS: ReadonlySet<string> = new Set(['v3', 'v4', 'v5']);
 
 const readingTypes = new Map<string, ColumnType>(READING_COLUMNS.map((c) => [c.name, c.type]));
 const summaryTypes = new Map<string, ColumnType>(SUMMARY_COLUMNS.map((c) => [c.name, c.type]));
@@ -178,7 +183,7 @@ export function readingToRow(reading: Reading): { row: LakeRow } | { rejected: R
   if (!SOURCES.has(reading.source))
     return fail(`source: expected realtime, summary or edge, got ${JSON.stringify(reading.source)}`);
   if (typeof reading.via !== 'string' || reading.via === '') return fail('via: the key alias or gateway id is missing');
-  if (reading.protocol !== undefined && !PROTOCOLS.has(reading.protocol))
+  if (reading.protocol !== undefined && !isMeterProtocol(reading.protocol))
     return fail(`protocol: expected v3, v4 or v5, got ${JSON.stringify(reading.protocol)}`);
   const row: LakeRow = emptyReadingRow();
   row.meter = reading.meter;
