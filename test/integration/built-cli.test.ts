@@ -94,3 +94,24 @@ process.on('exit', () => process.stderr.write('\\nLOADED ' + JSON.stringify([...
     expect(viaBin).toEqual(direct);
   });
 });
+
+describe('the built edge CLI (edge-collector/dist/ekm-edge.cjs)', () => {
+  const EDGE_BUILT = join(ROOT, 'edge-collector', 'dist', 'ekm-edge.cjs');
+
+  it('answers --help, and is what bin/ekm-edge.cjs runs while it is fresh', async () => {
+    if (!existsSync(EDGE_BUILT) || statSync(EDGE_BUILT).mtimeMs < newest(join(ROOT, 'edge-collector', 'src')))
+      execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-cli.cjs')], { cwd: ROOT });
+    const help = await new Promise<Run>((resolve) => {
+      execFile(
+        process.execPath,
+        [EDGE_BUILT, '--help'],
+        { cwd: ROOT, env: { ...process.env, EKM_EDGE_MAIN: '1' } },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+      ).stdin?.end();
+    });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: ekm-edge');
+    const viaBin = await run([join(ROOT, 'edge-collector', 'bin', 'ekm-edge.cjs'), '--help']);
+    expect(viaBin).toEqual(help);
+  });
+});
