@@ -7,6 +7,8 @@ import type {
   SummaryReport,
 } from '../core/ekm/api-types';
 import type { ParsedReadResponse, RealtimeRejection } from '../core/ekm/realtime';
+import type { ColumnBatchBuilder } from '../core/parquet/column-batch';
+import type { Rejected } from '../core/parquet/rows';
 import type { Reading } from '../core/readings/reading';
 
 // The query and result value types live in core (pure code uses them); the port re-exports them.
@@ -39,6 +41,18 @@ export interface RealtimeApi {
    * of failing the call, so the caller can quarantine it. Optional: without it, `read` is strict.
    */
   readWithRejections?(key: EkmKey, query: RealtimeQuery): Promise<ParsedReadResponse>;
+  /**
+   * Like `readWithRejections`, but each response body goes straight into `builder`'s typed columns
+   * (core/ekm/realtime-columns.ts `parseRealtimeInto`): no object per read. Resolves to the reads
+   * the parser refused and the reads the lake refused. Optional.
+   */
+  readInto?(key: EkmKey, query: RealtimeQuery, builder: ColumnBatchBuilder): Promise<RealtimeColumnsRead>;
+}
+
+/** What {@link RealtimeApi.readInto} refused: parser rejections (with raw JSON) and lake rejections. */
+export interface RealtimeColumnsRead {
+  readonly rejected: RealtimeRejection[];
+  readonly lakeRejected: Rejected[];
 }
 
 export interface SummaryApi {

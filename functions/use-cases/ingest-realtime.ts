@@ -14,7 +14,9 @@
  * 4. Gap healing: a meter whose 1000-read ring came back full and whose oldest held read is newer
  *    than its cursor lost reads in between: fetch 15-minute summaries for that window and write
  *    them as `source = summary` readings; record the gap.
- * 5. Write everything (lake writer: merge into hour objects, quarantine malformed reads; reads the
+ * 5. Write everything (lake writer: one object per hour window and shard per write, quarantine
+ *    malformed reads; with a realtime port that has `readInto` and a lake writer with `writeColumns`
+ *    the bodies go straight into typed columns, no object per read; reads the
  *    parser refused go to the `quarantine` dataset too, with their reason and raw JSON), and only
  *    after every object is durably written move each meter's cursor to its newest realtime read,
  *    quarantined ones included (forward-only; they are recorded, so passing them loses nothing). A crash before this step leaves cursors behind; the re-run rewrites the same
@@ -23,10 +25,19 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { chunkMeters, findRingGaps, HeldReads, nextCursors, planRealtimeRequests } from '../core/ekm/realtime-plan';
+import {
+  chunkMeters,
+  findRingGaps,
+  HeldReads,
+  holdColumns,
+  nextCursors,
+  planRealtimeRequests,
+} from '../core/ekm/realtime-plan';
 import { asError, logBestEffortFailure } from '../core/errors';
 import { leaseName } from '../core/leases';
+import { ColumnBatchBuilder } from '../core/parquet/column-batch';
 import { hourWindowOf, objectKey, shardOf } from '../core/parquet/object-keys';
+import { appendReading } from '../core/parquet/reading-columns';
 import { bucketToGapReading, quarantineRow, type Rejected } from '../core/parquet/rows';
 import type { MeterId } from '../core/readings/meter-id';
 import type { Reading } from '../core/readings/reading';
@@ -43,7 +54,7 @@ import type {
 import type { GapRecord, IngestState } from '../ports/ingest-state';
 import type { ObjectStore } from '../ports/object-store';
 import { RUN_LEASE_TTL_MS, takeRunLease } from './run-lease';
-import { type LakeWriter, mergeIntoObject } from './write-readings';
+import { type ColumnarLakeWriter, type LakeWriter, mergeIntoObject, type WriteResult } from './write-readings';
 
 /** Writes refused reads of one origin to the lake's `quarantine` dataset; resolves to the object keys. */
 export type QuarantineWriter = (rejected: readonly Rejected[], via: string) => Promise<readonly string[]>;
@@ -77,7 +88,11 @@ export interface IngestRealtimeDeps {
   readonly account: AccountApi;
   readonly realtime: RealtimeApi;
   readonly summary: SummaryApi;
-  readonly lake: LakeWriter;
+  /**
+   * With `writeColumns` (and a realtime port with `readInto` and a quarantine writer), reads go from
+   * the response bodies straight into typed columns and the lake (no object per read).
+   */
+  readonly lake: LakeWriter & Partial<Pick<ColumnarLakeWriter, 'writeColumns'>>;
   /**
    * Where reads the Realtime parser refused go (see {@link makeQuarantineWriter}). Without it (or
    * when the realtime port has no `readWithRejections`) a malformed read fails the run, as `read` does.
@@ -124,6 +139,8 @@ export interface IngestRealtimeResult {
 export function makeIngestRealtime(deps: IngestRealtimeDeps) {
   const shards = deps.shards ?? 1;
   const metersPerChunk = deps.chunkMeters ?? 200;
+  const columnar =
+    deps.quarantine !== undefined && deps.realtime.readInto !== undefined && deps.lake.writeColumns !== undefined;
   const overlapMs = deps.overlapMs ?? 10 * 60_000;
   const ringSize = deps.ringSize ?? 1000;
   const lockTtlMs = deps.lockTtlMs ?? RUN_LEASE_TTL_MS;
@@ -193,11 +210,34 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
           for (const r of res.readings) reads.push(r);
           for (const r of res.rejected) refused.push(r);
         };
-        for (const query of planRealtimeRequests(chunk, cursors, { overlapMs, ringSize }))
-          take(await fetchReads(key, query));
+        // The columnar path (core/ekm/realtime-columns.ts): bodies parsed into one builder per chunk.
+        const builder = columnar ? new ColumnBatchBuilder() : undefined;
+        const lakeRefused: Rejected[] = [];
+        for (const query of planRealtimeRequests(chunk, cursors, { overlapMs, ringSize })) {
+          if (!builder) {
+            take(await fetchReads(key, query));
+            continue;
+          }
+          const res = await deps.realtime.readInto!(key, query, builder);
+          for (const r of res.rejected) refused.push(r);
+          for (const r of res.lakeRejected) lakeRefused.push(r);
+        }
         // What the ring held per meter, refused reads included (they count towards a full ring).
         const held = new HeldReads();
-        for (const r of reads) held.add(r.meter, r.timeMs);
+        let readCount = reads.length;
+        let failedCount = 0;
+        if (builder) {
+          const counted = holdColumns(builder, held);
+          // Reads the lake refused are reads too (quarantined by the writer, as on the row path).
+          for (const r of lakeRefused) if (r.meter && r.timeMs !== undefined) held.add(r.meter as MeterId, r.timeMs);
+          readCount = counted.reads + lakeRefused.length;
+          failedCount = counted.failed;
+        } else {
+          for (const r of reads) {
+            held.add(r.meter, r.timeMs);
+            if (!r.good) failedCount++;
+          }
+        }
         // A refused read at or before its meter's cursor was quarantined by the run that moved the
         // cursor past it (the overlap re-asks it): skip it so a re-run adds nothing.
         const fresh: Rejected[] = [];
@@ -217,7 +257,14 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
         }
         const healed = await healGaps(key, runId, held, cursors);
         lease.assertHeld();
-        const written = await deps.lake.writeReadings([...reads, ...healed.fills], { via: key.alias });
+        let written: WriteResult;
+        if (builder) {
+          for (const fill of healed.fills) {
+            const refusedFill = appendReading(builder, fill);
+            if (refusedFill) lakeRefused.push(refusedFill);
+          }
+          written = await deps.lake.writeColumns!(builder, { via: key.alias, rejected: lakeRefused });
+        } else written = await deps.lake.writeReadings([...reads, ...healed.fills], { via: key.alias });
         const quarantineKeys = fresh.length > 0 && deps.quarantine ? await deps.quarantine(fresh, key.alias) : [];
         // Durable now: move cursors to the newest realtime read per meter (not to gap fills).
         // Malformed reads are in quarantine (kept, with their reason), so a cursor may pass them;
@@ -228,8 +275,8 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
         for (const g of healed.gaps) await deps.state.recordGap(g);
         gaps.push(...healed.gaps);
         for (const k of [...written.keys, ...quarantineKeys]) keys.add(k);
-        totals.reads += reads.length;
-        totals.failedReads += reads.filter((r) => !r.good).length;
+        totals.reads += readCount;
+        totals.failedReads += failedCount;
         totals.quarantined += written.rejected.length + fresh.length;
         totals.gapFillReadings += healed.fills.length;
         done += chunk.length;

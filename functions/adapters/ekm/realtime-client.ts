@@ -6,8 +6,10 @@ import {
   planRealtimeBatches,
   validateRealtimeQuery,
 } from '../../core/ekm/realtime';
+import { parseRealtimeInto } from '../../core/ekm/realtime-columns';
+import type { ColumnBatchBuilder } from '../../core/parquet/column-batch';
 import type { Reading } from '../../core/readings/reading';
-import type { EkmKey, RealtimeApi, RealtimeQuery } from '../../ports/ekm-api';
+import type { EkmKey, RealtimeApi, RealtimeColumnsRead, RealtimeQuery } from '../../ports/ekm-api';
 import type { HttpClient } from '../../ports/http-client';
 import { ekmGet, mapLimit } from './common';
 
@@ -63,6 +65,38 @@ export class EkmRealtimeClient implements RealtimeApi {
         order,
       ),
     };
+  }
+
+  /**
+   * The columnar read (RealtimeApi.readInto): the same requests as readWithRejections, each body
+   * parsed into `builder` as it arrives. Parsing is synchronous, so bodies never interleave in the
+   * builder; rows come in response order, which the lake writer sorts anyway (write-readings.ts).
+   */
+  async readInto(key: EkmKey, query: RealtimeQuery, builder: ColumnBatchBuilder): Promise<RealtimeColumnsRead> {
+    validateRealtimeQuery(query);
+    const batches = planRealtimeBatches(query.meters, this.opts.batchSize ?? 25);
+    const secrets = [key.key];
+    const rejected: RealtimeColumnsRead['rejected'] = [];
+    const lakeRejected: RealtimeColumnsRead['lakeRejected'] = [];
+    await mapLimit(batches, this.opts.parallelBatches ?? 16, async (meters) => {
+      const url = buildReadRequest(this.opts.baseUrl, key.key, { ...query, meters });
+      const res = await ekmGet(this.http, url, 'realtime', secrets, meters);
+      const parsed = parseRealtimeInto(
+        res.body,
+        {
+          via: key.alias,
+          endpoint: 'realtime',
+          meters,
+          secrets,
+          ...(query.sinceMs !== undefined ? { sinceMs: query.sinceMs } : {}),
+          ...(query.untilMs !== undefined ? { untilMs: query.untilMs } : {}),
+        },
+        builder,
+      );
+      for (const r of parsed.rejected) rejected.push(r);
+      for (const r of parsed.lakeRejected) lakeRejected.push(r);
+    });
+    return { rejected, lakeRejected };
   }
 }
 

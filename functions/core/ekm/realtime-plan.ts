@@ -1,3 +1,12 @@
+import {
+  type BoolColumn,
+  COL,
+  type ColumnBatchBuilder,
+  compareRows,
+  type FloatColumn,
+  type TextColumn,
+  textAt,
+} from '../parquet/column-batch';
 import type { MeterId } from '../readings/meter-id';
 import type { RealtimeQuery } from './api-types';
 
@@ -141,4 +150,29 @@ export class HeldReads {
   > {
     return this.map;
   }
+}
+
+/**
+ * Count the rows a columnar parse put into `builder` (core/ekm/realtime-columns.ts
+ * `parseRealtimeInto`) into `held`, without a row object: reads, and failed reads (`good` false).
+ * Rows the builder dropped as repeats are not counted.
+ */
+export function holdColumns(builder: ColumnBatchBuilder, held: HeldReads): { reads: number; failed: number } {
+  const live = builder.liveRows();
+  const view = builder.view();
+  const meterCol = view.columns[COL.meter] as TextColumn;
+  const times = (view.columns[COL.time] as FloatColumn).values;
+  const good = view.columns[COL.good] as BoolColumn;
+  let failed = 0;
+  let meter = '' as MeterId;
+  let last = -1;
+  for (let k = 0; k < live.length; k++) {
+    const i = live[k]!;
+    // Reads come grouped by meter: decode the id once per run of equal meters.
+    if (last < 0 || compareRows(meterCol, i, last) !== 0) meter = (textAt(meterCol, i) ?? '') as MeterId;
+    last = i;
+    held.add(meter, times[i]!);
+    if ((good.values[i >> 3]! & (1 << (i & 7))) === 0) failed++;
+  }
+  return { reads: live.length, failed };
 }
