@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type EkmClients, makeEkmClients, resolveEkmKey } from '../../functions/adapters/ekm/clients';
 import { DefaultSecretResolver } from '../../functions/adapters/secret-resolvers';
+import { keyByAlias, pickKeyAlias } from '../../functions/config/key-alias';
 import type { ProjectConfig } from '../../functions/config/project-config';
 import { checkTimeZone, parseEkmDate } from '../../functions/core/ekm/ekm-time';
 import { ValidationError } from '../../functions/core/errors';
@@ -25,23 +26,12 @@ function findConfig(path: string | undefined): ProjectConfig {
   return findProjectConfig(path);
 }
 
-function aliasOf(config: ProjectConfig, alias: string | undefined): string {
-  if (alias) return alias;
-  const only = config.keys.length === 1 ? config.keys[0] : undefined;
-  if (!only)
-    throw new ValidationError(
-      '--key-alias',
-      `the config has several keys; pick one of: ${config.keys.map((k) => k.alias).join(', ')}`,
-    );
-  return only.alias;
-}
-
 async function withClients<T>(
   opts: { config?: string; keyAlias?: string },
   fn: (c: EkmClients, key: EkmKey) => Promise<T>,
 ): Promise<T> {
   const config = findConfig(opts.config);
-  const key = await resolveEkmKey(config, aliasOf(config, opts.keyAlias), new DefaultSecretResolver());
+  const key = await resolveEkmKey(config, pickKeyAlias(config, opts.keyAlias), new DefaultSecretResolver());
   const clients = makeEkmClients(config.ekm);
   try {
     return await fn(clients, key);
@@ -357,8 +347,7 @@ export function registerEkmCloud(program: Command): void {
             ? checkTimeZone(opts.timezone, '--timezone')
             : (() => {
                 const config = findConfig(opts.config);
-                const alias = aliasOf(config, opts.keyAlias);
-                return config.keys.find((k) => k.alias === alias)?.timezone ?? 'UTC';
+                return keyByAlias(config, pickKeyAlias(config, opts.keyAlias)).timezone ?? 'UTC';
               })();
         const query = {
           meters: meterList(opts.meters),

@@ -5,6 +5,7 @@ import { lakeCacheDir, queryLakeDir, syncLakeToDir } from '../../functions/adapt
 import { resolveEkmKey } from '../../functions/adapters/ekm/clients';
 import { DefaultSecretResolver } from '../../functions/adapters/secret-resolvers';
 import { type LakeWiring, lakeSections, openLake } from '../../functions/composition/lake';
+import { keyAliasesToRun } from '../../functions/config/key-alias';
 import type { ProjectConfig } from '../../functions/config/project-config';
 import { redactError, ValidationError } from '../../functions/core/errors';
 import { CONFIG_OPTION_HELP, findProjectConfig } from '../config-option';
@@ -59,18 +60,6 @@ function realCalendarDate(value: string): boolean {
   return d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]) && Number(m[2]) >= 1;
 }
 
-function aliasesOf(config: ProjectConfig, alias: string | undefined): string[] {
-  if (alias) {
-    if (!config.keys.some((k) => k.alias === alias))
-      throw new ValidationError(
-        '--key-alias',
-        `no key ${JSON.stringify(alias)}; known: ${config.keys.map((k) => k.alias).join(', ')}`,
-      );
-    return [alias];
-  }
-  return config.keys.map((k) => k.alias);
-}
-
 async function withLake<T>(opts: LakeOpts, fn: (lake: LakeWiring, config: ProjectConfig) => Promise<T>): Promise<T> {
   const config = findConfig(opts);
   const lake = openLake(config, { shards: shardsOf(opts) });
@@ -102,7 +91,7 @@ export function registerLake(program: Command): void {
   ).action(async (opts: LakeOpts) => {
     const results = await withLake(opts, async (lake, config) => {
       const out = [];
-      for (const alias of aliasesOf(config, opts.keyAlias)) {
+      for (const alias of keyAliasesToRun(config, opts.keyAlias)) {
         const key = await resolveEkmKey(config, alias, new DefaultSecretResolver());
         try {
           let bar: ReturnType<typeof progress> | undefined;
@@ -154,7 +143,7 @@ export function registerLake(program: Command): void {
     const toMs = parseTimeFlag('--to', opts.to);
     const results = await withLake(opts, async (lake, config) => {
       const out = [];
-      for (const alias of aliasesOf(config, opts.keyAlias)) {
+      for (const alias of keyAliasesToRun(config, opts.keyAlias)) {
         const key = await resolveEkmKey(config, alias, new DefaultSecretResolver());
         let bar: ReturnType<typeof progress> | undefined;
         try {

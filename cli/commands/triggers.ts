@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import {
-  openTriggerSync,
-  pickKeyAlias,
-  type TriggerSyncWiring,
-  validateTriggersOffline,
-} from '../../functions/composition/triggers';
+import { openTriggerSync, type TriggerSyncWiring, validateTriggersOffline } from '../../functions/composition/triggers';
+import { pickKeyAlias } from '../../functions/config/key-alias';
 import { type ProjectConfig, resolveConfigPath } from '../../functions/config/project-config';
 import { EkmPipelineError, ValidationError } from '../../functions/core/errors';
 import { formatIssue, TriggerFileError } from '../../functions/core/triggers/parse';

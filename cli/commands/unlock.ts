@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DynamoIngestState } from '../../functions/adapters/dynamo-ingest-state';
 import { dynamoClientFromConfig } from '../../functions/adapters/dynamo-state-table';
-import { keyByAlias } from '../../functions/config/project-config';
+import { keyByAlias } from '../../functions/config/key-alias';
 import { EkmPipelineError, ValidationError } from '../../functions/core/errors';
 import { systemClock } from '../../functions/ports/clock';
 import { makeUnlockRuns, type UnlockResult } from '../../functions/use-cases/unlock-runs';

@@ -1,4 +1,5 @@
-import { type EkmEndpoints, keyByAlias, type ProjectConfig } from '../../config/project-config';
+import { keyEntry } from '../../config/key-alias';
+import type { EkmEndpoints, ProjectConfig } from '../../config/project-config';
 import type { EkmKey } from '../../ports/ekm-api';
 import type { SecretResolver } from '../../ports/secret-resolver';
 import { UndiciHttpClient, type UndiciHttpClientOptions } from '../undici-http-client';
@@ -34,7 +35,6 @@ export function makeEkmClients(ekm: EkmEndpoints, httpOptions: UndiciHttpClientO
 
 /** Resolve a configured key by alias into the `EkmKey` the clients take. */
 export async function resolveEkmKey(config: ProjectConfig, alias: string, secrets: SecretResolver): Promise<EkmKey> {
-  const index = config.keys.findIndex((k) => k.alias === alias);
-  const key = keyByAlias(config, alias);
+  const { key, index } = keyEntry(config, alias);
   return { alias, key: await secrets.resolve(key.secret, `${config.file}: /keys/${index}/secret`) };
 }
