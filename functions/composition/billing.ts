@@ -10,7 +10,7 @@ import type { ProjectConfig } from '../config/project-config';
 import type { BillingFile } from '../core/billing/billing-file';
 import type { Invoice } from '../core/billing/model';
 import { ValidationError } from '../core/errors';
-import type { BillingFileSource } from '../ports/billing-sources';
+import type { BillingFileSource, ReadingsSource } from '../ports/billing-sources';
 import { type Clock, systemClock } from '../ports/clock';
 import type { ObjectStore } from '../ports/object-store';
 import { checkAllTariffs, makeBillMonth } from '../use-cases/bill-month';
@@ -42,14 +42,18 @@ export interface BillFromFilesOptions {
   };
 }
 
-function billingSources(opts: BillFromFilesOptions & { readonly billingSource?: BillingFileSource }) {
+function billingSources(
+  opts: BillFromFilesOptions & { readonly billingSource?: BillingFileSource; readonly readingsSource?: ReadingsSource },
+) {
   return {
     billing: opts.billingSource ?? new FileBillingSource(opts.billingFile),
-    readings: opts.readingsFile
-      ? new FileReadingsSource(opts.readingsFile, opts.onRows)
-      : opts.lake
-        ? new LakeReadingsSource(S3ObjectStore.fromConfig(opts.lake), { prefix: opts.lake.prefix ?? '' })
-        : new LakeReadingsNotAvailable(),
+    readings: opts.readingsSource
+      ? opts.readingsSource
+      : opts.readingsFile
+        ? new FileReadingsSource(opts.readingsFile, opts.onRows)
+        : opts.lake
+          ? new LakeReadingsSource(S3ObjectStore.fromConfig(opts.lake), { prefix: opts.lake.prefix ?? '' })
+          : new LakeReadingsNotAvailable(),
   };
 }
 
@@ -82,6 +86,8 @@ export async function validateBillingFile(
 export interface BillingCloseOptions extends BillFromFilesOptions {
   /** The billing file from elsewhere than disk (S3 for the Lambda); `billingFile` then only names it. */
   readonly billingSource?: BillingFileSource;
+  /** Reads from elsewhere than `readingsFile` (npm start: the local lake). */
+  readonly readingsSource?: ReadingsSource;
   /** The state table (DynamoDB) where drafts, leases and closed invoices are kept. */
   readonly state: { readonly table: string; readonly endpoint?: string; readonly region?: string };
   /** Where closed invoices are published (S3 or an S3-compatible server). */

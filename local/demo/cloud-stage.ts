@@ -13,6 +13,15 @@ const DEMO_SEED = 1;
 /** Port of the local EKM cloud under `npm start -- --serve` (same default as `ekm-pipeline fake-cloud`). */
 const SERVE_PORT = 8400;
 
+const DAY_MS = 86_400_000;
+
+/** The earlier of the cloud's default (35 days back) and two days before the previous month began (UTC). */
+export function demoHistoryStartMs(nowMs: number): number {
+  const now = new Date(nowMs);
+  const previousMonth = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1) - 2 * DAY_MS;
+  return Math.min(Math.floor(nowMs / DAY_MS) * DAY_MS - 35 * DAY_MS, previousMonth);
+}
+
 /**
  * `npm start` stage 1: start the local EKM cloud, write `.local/ekm-pipeline.yaml` pointing every
  * EKM API at it (key alias `demo`), then discover meters and pull realtime and summary data
@@ -22,9 +31,12 @@ export const cloudStage: DemoStage = {
   name: 'Local EKM cloud + EKM client',
   async run(ctx) {
     // With --serve a fixed port is friendlier (curl examples keep working); fall back to any free port.
+    // History reaches back over the last full month (the billing close stage backfills it from the
+    // Summary API; the simulator is a pure function of the minute, local/ekm-cloud/simulator.ts).
+    const sim = { seed: DEMO_SEED, historyStartMs: demoHistoryStartMs(Date.now()) };
     const cloud = ctx.serve
-      ? await startFakeCloud({ seed: DEMO_SEED, port: SERVE_PORT }).catch(() => startFakeCloud({ seed: DEMO_SEED }))
-      : await startFakeCloud({ seed: DEMO_SEED });
+      ? await startFakeCloud({ ...sim, port: SERVE_PORT }).catch(() => startFakeCloud(sim))
+      : await startFakeCloud(sim);
     ctx.onClose(() => cloud.close());
     const file = join(ctx.stateDir, 'ekm-pipeline.yaml');
     const raw = {
