@@ -4,6 +4,7 @@ import { cloudStage } from './cloud-stage';
 import type { DemoStage } from './demo-context';
 import { edgeStage } from './edge-stage';
 import { lakeStage } from './lake-stage';
+import { driftScheduleStage, summaryScheduleStage } from './serve-schedules';
 import { triggersStage } from './triggers-stage';
 
 /**
@@ -17,4 +18,6 @@ export const demoStages: DemoStage[] = [
   edgeStage,
   billingStage,
   billingCloseStage,
+  summaryScheduleStage,
+  driftScheduleStage,
 ];
