@@ -1,0 +1,55 @@
+/**
+ * Fan-out of realtime ingest: the schedule enqueues one message per EKM key alias; a worker
+ * ingests the messages of one delivery, each on its own.
+ *
+ * Enqueue — input: the configured aliases; output: the units sent.
+ * Worker — input: queue records (id + body); output: the ids that failed, in the shape of SQS's
+ * partial batch response, so only those are retried and, after the queue's maxReceiveCount, moved
+ * to its dead-letter queue; the others of the delivery are done.
+ * 1. Parse each body into a unit (a malformed body fails only its own record).
+ * 2. Run the units with bounded concurrency; a failing unit is logged and reported, never thrown.
+ */
+
+import { forEachLimit } from '../core/concurrency';
+import { encodeIngestUnit, type IngestUnit, parseIngestUnit, planIngestUnits } from '../core/ekm/ingest-units';
+import { asError } from '../core/errors';
+import type { MessageQueue } from '../ports/message-queue';
+
+export function makeEnqueueIngestUnits(deps: { readonly queue: MessageQueue }) {
+  return async (aliases: readonly string[]): Promise<{ units: IngestUnit[] }> => {
+    const units = planIngestUnits(aliases);
+    await deps.queue.send(units.map(encodeIngestUnit));
+    return { units };
+  };
+}
+
+export interface QueueRecord {
+  readonly messageId: string;
+  readonly body: string;
+}
+
+export interface BatchResponse {
+  readonly batchItemFailures: { readonly itemIdentifier: string }[];
+}
+
+export function makeIngestUnitWorker<T>(deps: {
+  readonly run: (unit: IngestUnit) => Promise<T>;
+  /** Units run at once (default 2). */
+  readonly concurrency?: number;
+  readonly log?: (line: string) => void;
+}) {
+  const log = deps.log ?? ((line: string) => console.log(line));
+  return async (records: readonly QueueRecord[]): Promise<BatchResponse> => {
+    const failed: string[] = [];
+    await forEachLimit(records, deps.concurrency ?? 2, async (record) => {
+      try {
+        const result = await deps.run(parseIngestUnit(record.body));
+        log(JSON.stringify({ messageId: record.messageId, ok: true, result }));
+      } catch (error) {
+        failed.push(record.messageId);
+        log(JSON.stringify({ messageId: record.messageId, ok: false, error: asError(error).message.slice(0, 500) }));
+      }
+    });
+    return { batchItemFailures: failed.sort().map((itemIdentifier) => ({ itemIdentifier })) };
+  };
+}
