@@ -16,6 +16,7 @@ interface LakeOpts {
   keyAlias?: string;
   json?: boolean;
   shards?: string;
+  memoryMb?: string;
   from?: string;
   to?: string;
   date?: string;
@@ -62,7 +63,10 @@ function realCalendarDate(value: string): boolean {
 
 async function withLake<T>(opts: LakeOpts, fn: (lake: LakeWiring, config: ProjectConfig) => Promise<T>): Promise<T> {
   const config = findConfig(opts);
-  const lake = openLake(config, { shards: shardsOf(opts) });
+  const memoryMb = opts.memoryMb === undefined ? undefined : Number(opts.memoryMb);
+  if (memoryMb !== undefined && !(Number.isInteger(memoryMb) && memoryMb >= 128))
+    throw new ValidationError('--memory-mb', `expected an integer ≥ 128, got ${JSON.stringify(opts.memoryMb)}`);
+  const lake = openLake(config, { shards: shardsOf(opts), ...(memoryMb ? { memoryMb } : {}) });
   try {
     return await fn(lake, config);
   } finally {
@@ -87,7 +91,8 @@ export function registerLake(program: Command): void {
         'Discover meters (Account API), pull new reads per meter since its cursor, write Parquet, heal gaps from summaries',
       )
       .option('--key-alias <alias>', 'which configured key; default: every key')
-      .option('--shards <n>', 'meter shards per hour object (layout; keep it stable)', '1'),
+      .option('--shards <n>', 'meter shards per hour object (layout; keep it stable)', '1')
+      .option('--memory-mb <mb>', 'memory budget: meters are read in chunks that fit it (default: 200 meters a chunk)'),
   ).action(async (opts: LakeOpts) => {
     const results = await withLake(opts, async (lake, config) => {
       const out = [];

@@ -16,8 +16,8 @@ export function ingestUnitWorker(run: (unit: IngestUnit) => Promise<unknown>) {
 }
 
 /** One key alias's realtime ingest, as the fan-out worker runs it (the same use-case as the CLI). */
-export function openIngestUnitRunner(config: ProjectConfig) {
-  const { lake, forEachKey } = openLakeJobs(config);
+export function openIngestUnitRunner(config: ProjectConfig, options: { readonly memoryMb?: number } = {}) {
+  const { lake, forEachKey } = openLakeJobs(config, undefined, options);
   return (unit: IngestUnit) =>
     forEachKey('ingest-realtime', unit.keyAlias, async (key) => {
       const r = await lake.ingestRealtime({ key });

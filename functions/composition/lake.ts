@@ -5,6 +5,7 @@ import { S3ObjectStore } from '../adapters/s3-object-store';
 import { DefaultSecretResolver } from '../adapters/secret-resolvers';
 import type { UndiciHttpClientOptions } from '../adapters/undici-http-client';
 import type { ProjectConfig } from '../config/project-config';
+import { metersPerChunkForMemory } from '../core/ekm/realtime-plan';
 import { ValidationError } from '../core/errors';
 import { type Clock, systemClock } from '../ports/clock';
 import type { EkmKey } from '../ports/ekm-api';
@@ -21,8 +22,13 @@ export interface LakeWiringOptions {
   readonly shards?: number;
   readonly clock?: Clock;
   readonly httpOptions?: UndiciHttpClientOptions;
-  /** Meters per realtime ingest chunk (default 200). */
+  /** Meters per realtime ingest chunk (default: from `memoryMb`, else 200). */
   readonly chunkMeters?: number;
+  /**
+   * Memory budget of the process in MB (`--memory-mb`; in Lambda the function's configured memory):
+   * sizes the realtime chunks so a chunk of whole rings fits (core/ekm/realtime-plan.ts).
+   */
+  readonly memoryMb?: number;
 }
 
 /** The `lake` and `state` sections of a config, or a ValidationError naming the missing one. */
@@ -60,7 +66,11 @@ export function openLake(config: ProjectConfig, options: LakeWiringOptions = {})
     state: ingestState,
     clock,
     shards,
-    ...(options.chunkMeters ? { chunkMeters: options.chunkMeters } : {}),
+    ...(options.chunkMeters
+      ? { chunkMeters: options.chunkMeters }
+      : options.memoryMb
+        ? { chunkMeters: metersPerChunkForMemory(options.memoryMb, 1000) }
+        : {}),
   };
   return {
     objectStore,
@@ -83,8 +93,12 @@ export type LakeWiring = ReturnType<typeof openLake>;
  * A scheduled lake Lambda (`ingest-realtime`, `ingest-summary`): the lake and a run over every
  * configured key (or the one alias asked for), key secrets from Secrets Manager.
  */
-export function openLakeJobs(config: ProjectConfig, secrets: SecretResolver = new DefaultSecretResolver()) {
-  const lake = openLake(config);
+export function openLakeJobs(
+  config: ProjectConfig,
+  secrets: SecretResolver = new DefaultSecretResolver(),
+  options: LakeWiringOptions = {},
+) {
+  const lake = openLake(config, options);
   return {
     lake,
     forEachKey: <T>(job: string, keyAlias: string | undefined, run: (key: EkmKey) => Promise<T>) =>

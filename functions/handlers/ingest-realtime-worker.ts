@@ -29,5 +29,9 @@ export function makeIngestRealtimeWorkerHandler(
 }
 
 export const handler = makeIngestRealtimeWorkerHandler(
-  startOnce(() => ({ ingest: openIngestUnitRunner(loadLakeConfig(process.env)) })),
+  startOnce(() => ({
+    ingest: openIngestUnitRunner(loadLakeConfig(process.env), {
+      memoryMb: Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '0'),
+    }),
+  })),
 );

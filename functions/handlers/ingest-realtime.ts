@@ -28,4 +28,11 @@ export function makeIngestRealtimeHandler(start: () => Promise<ReturnType<typeof
   };
 }
 
-export const handler = makeIngestRealtimeHandler(startOnce(() => openLakeJobs(loadLakeConfig(process.env))));
+// Realtime chunks sized from the function's configured memory (core/ekm/realtime-plan.ts).
+export const handler = makeIngestRealtimeHandler(
+  startOnce(() =>
+    openLakeJobs(loadLakeConfig(process.env), undefined, {
+      memoryMb: Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '0'),
+    }),
+  ),
+);

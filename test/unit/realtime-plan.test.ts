@@ -2,6 +2,7 @@ import {
   chunkMeters,
   findRingGaps,
   HeldReads,
+  metersPerChunkForMemory,
   nextCursors,
   planRealtimeRequests,
   SUMMARY_BUCKET_MS,
@@ -116,5 +117,18 @@ describe('realtime plan: gaps and cursors', () => {
 
   it('never moves a cursor of a meter outside the chunk', () => {
     expect(nextCursors(held([[m(9), [T]]]), new Map(), new Set([m(1)])).size).toBe(0);
+  });
+});
+
+describe('realtime plan: chunk size from a memory budget', () => {
+  it.each([
+    { memoryMb: 128, ring: 1000, want: 1 },
+    { memoryMb: 512, ring: 1000, want: 161 },
+    { memoryMb: 1024, ring: 1000, want: 200 },
+    { memoryMb: 512, ring: 10, want: 200 },
+    { memoryMb: 0, ring: 1000, want: 200 },
+    { memoryMb: Number.NaN, ring: 1000, want: 200 },
+  ])('$memoryMb MB, ring $ring → $want meters', ({ memoryMb, ring, want }) => {
+    expect(metersPerChunkForMemory(memoryMb, ring)).toBe(want);
   });
 });

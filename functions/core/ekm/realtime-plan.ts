@@ -176,3 +176,24 @@ export function holdColumns(builder: ColumnBatchBuilder, held: HeldReads): { rea
   }
   return { reads: live.length, failed };
 }
+
+/**
+ * Bytes one read costs while its chunk is in flight on the columnar path: the response text (~1.3 KB
+ * per v4 read), its typed columns and Parquet pages, with headroom for the GC. Derived from the
+ * README's lake benchmark (511 MB peak RSS for 200 meters × 1000 reads, 114 MB at start).
+ */
+export const BYTES_PER_READ_IN_FLIGHT = 2_500;
+/** What a Node process holds before a chunk: runtime, AWS SDK, parquet-wasm (measured ~110 MB). */
+export const BASE_PROCESS_MB = 128;
+
+/**
+ * Meters per chunk so that a chunk of meters each returning its whole ring fits in the memory
+ * budget: (budget − base process) / (ring × bytes per read), at least 1, at most `max`. Peak memory
+ * then depends on the chunk, not on the number of meters or the depth of a backfill.
+ */
+export function metersPerChunkForMemory(memoryMb: number, ringSize: number, max = 200): number {
+  if (!Number.isFinite(memoryMb) || memoryMb <= 0) return max;
+  const spare = (memoryMb - BASE_PROCESS_MB) * 1024 * 1024;
+  const perMeter = Math.max(1, ringSize) * BYTES_PER_READ_IN_FLIGHT;
+  return Math.max(1, Math.min(max, Math.floor(spare / perMeter)));
+}
