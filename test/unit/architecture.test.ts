@@ -162,6 +162,12 @@ describe('one implementation per rule', () => {
     expect(pickers.filter((f) => !notYetMoved.includes(f))).toEqual(['functions/config/project-config.ts']);
   });
 
+  it('reads EKM decimal text with one grammar (functions/core/ekm/decimal.ts)', () => {
+    // local/ekm-cloud imitates what EKM's own server accepts, which is not the pipeline's grammar.
+    const grammars = definers(/\\d\+\\\.\?\\d\*|POW10 = \[|function (isPlainDecimal|plainDecimal)\(\w+: string/);
+    expect(grammars.filter((f) => !f.startsWith('local/ekm-cloud/'))).toEqual(['functions/core/ekm/decimal.ts']);
+  });
+
   it('builds every alarm through the house NotifyingAlarm construct', () => {
     expect(definers(/new cloudwatch\.Alarm\(/)).toEqual([]);
   });

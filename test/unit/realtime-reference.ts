@@ -18,10 +18,11 @@ function toNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value !== 'string' || value.length === 0) return undefined;
   const c = value.charCodeAt(0);
-  // Digits or a minus sign first: `Number` accepts exactly the decimals we want (no hex, no blanks).
+  // Digits or a minus sign first: `Number` accepts exactly the decimals we want, once its radix
+  // literals are ruled out (`0x1F`, `0X1F`, `0b11`, `0o7` are not EKM decimals; functions/core/ekm/decimal.ts).
   if ((c >= 48 && c <= 57) || c === 45) {
     const n = Number(value);
-    if (Number.isFinite(n) && value.charCodeAt(1) !== 120) return n;
+    if (Number.isFinite(n) && !/^0[xXbBoO]/.test(value)) return n;
   }
   // Numeric text that overflows a double ("1e400") is not a number (the lake never stores ±Infinity).
   return NUMERIC.test(value) && Number.isFinite(Number(value)) ? Number(value) : undefined;

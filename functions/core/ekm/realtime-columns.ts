@@ -3,6 +3,7 @@ import { columnNameOf, LAKE_SCHEMA_VERSION, READING_COLUMNS } from '../parquet/l
 import { type Rejected, readingToRow } from '../parquet/rows';
 import { type MeterId, toMeterId } from '../readings/meter-id';
 import { isMeterProtocol } from '../readings/reading';
+import { POW10, plainDecimalIn } from './decimal';
 import { FIELD_CATALOG } from './field-catalog';
 import {
   normalizeReadMeterWithRejections,
@@ -97,35 +98,8 @@ const MIN_TIME_MS = 946_684_800_000;
 const MAX_TIME_MS = 4_102_444_800_000;
 const INT32_MAX = 2_147_483_647;
 
-/** Exact powers of ten (realtime.ts `plainDecimal`). */
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
-
-/**
- * realtime.ts `plainDecimal` over `s[from..to)`: `-?digits[.digits]` with at most 15 digits → the
- * number (exact: Clinger's fast path), else NaN (the read then takes the reference path).
- */
-function plainDecimal(s: string, from: number, to: number): number {
-  const len = to - from;
-  if (len === 0 || len > 17) return Number.NaN;
-  let i = from;
-  const neg = s.charCodeAt(i) === 45;
-  if (neg) i++;
-  let int = 0;
-  let digits = 0;
-  let frac = -1;
-  for (; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      int = int * 10 + (c - 48);
-      digits++;
-      if (frac >= 0) frac++;
-    } else if (c === 46 && frac < 0) frac = 0;
-    else return Number.NaN;
-  }
-  if (digits === 0 || digits > 15) return Number.NaN;
-  const v = frac > 0 ? int / (POW10[frac] as number) : int;
-  return neg ? -v : v;
-}
+/** `plainDecimal(s, from, to)` is decimal.ts `plainDecimalIn`: the one EKM decimal grammar's exact fast path. */
+const plainDecimal = plainDecimalIn;
 
 /** Thrown inside the scanner: hand the whole body to the reference path. */
 class Envelope extends Error {}
@@ -577,7 +551,7 @@ class Scanner {
       } else {
         let v: number;
         if (c === 34) {
-          // Decimal text, scanned once: realtime.ts `plainDecimal` (at most 15 digits, exact).
+          // Decimal text, scanned once: decimal.ts `plainDecimalIn` inlined (at most 15 digits, exact).
           let q = p + 1;
           let d = s.charCodeAt(q);
           if (d === 34) {

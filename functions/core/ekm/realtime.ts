@@ -2,6 +2,7 @@ import { ValidationError } from '../errors';
 import { isMeterId, type MeterId, toApiSerial, toMeterId } from '../readings/meter-id';
 import { type FieldValue, isMeterProtocol, type Reading } from '../readings/reading';
 import type { RealtimeQuery } from './api-types';
+import { isOutOfRangeDecimal, parseDecimal, plainDecimal } from './decimal';
 import { detectEkmStatus, EkmApiError, EkmResponseError } from './ekm-errors';
 import { checkTimeZone, toEkmTz } from './ekm-time';
 import { fieldSpec } from './field-catalog';
@@ -110,52 +111,10 @@ export interface ParseContext {
 }
 
 const META = new Set(['Good', 'Date', 'Time', 'Time_Stamp_UTC_ms']);
-const NUMERIC = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
-
-/** Decimal text → number. The fast path (`Number`) is exact for EKM's plain decimals; the regex only settles odd cases. */
+/** A JSON number if finite, decimal text through the one EKM grammar (decimal.ts), else undefined. */
 function toNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value !== 'string' || value.length === 0) return undefined;
-  const c = value.charCodeAt(0);
-  // Digits or a minus sign first: `Number` accepts exactly the decimals we want (no hex, no blanks).
-  if ((c >= 48 && c <= 57) || c === 45) {
-    const n = Number(value);
-    if (Number.isFinite(n) && value.charCodeAt(1) !== 120) return n;
-  }
-  // Decimal text that overflows a double ("1e400") is malformed, never ±Infinity.
-  return NUMERIC.test(value) && Number.isFinite(Number(value)) ? Number(value) : undefined;
-}
-
-/** Exact powers of ten (10^0..10^15): a decimal with at most 15 digits divided by one is correctly rounded. */
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
-
-/**
- * Plain decimal text (`-?digits[.digits]`, at most 15 digits) → number, or undefined for anything
- * else (the caller then falls back to {@link toNumber}). Why it is exact: the digits form an integer
- * below 2^53 and the power of ten is exact, so one IEEE division is correctly rounded, which is
- * exactly what `Number(text)` returns (Clinger's fast path). EKM sends nearly every value this way.
- */
-function plainDecimal(text: string): number | undefined {
-  const len = text.length;
-  if (len === 0 || len > 17) return undefined;
-  let i = 0;
-  const neg = text.charCodeAt(0) === 45;
-  if (neg) i = 1;
-  let int = 0;
-  let digits = 0;
-  let frac = -1;
-  for (; i < len; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      int = int * 10 + (c - 48);
-      digits++;
-      if (frac >= 0) frac++;
-    } else if (c === 46 && frac < 0) frac = 0;
-    else return undefined;
-  }
-  if (digits === 0 || digits > 15) return undefined;
-  const v = frac > 0 ? int / (POW10[frac] as number) : int;
-  return neg ? -v : v;
+  return typeof value === 'string' ? parseDecimal(value) : undefined;
 }
 
 /** What the parser does with a read's key: skip it (read metadata), keep text, parse a catalog number, or an unknown field. */
@@ -231,7 +190,7 @@ function fail(ctx: ParseContext, detail: string): never {
 
 /** Why a field value is refused: a catalog number that is not a number (or a non-text value of an unknown field). */
 function malformedReason(name: string, value: unknown): string {
-  if (typeof value === 'string' && NUMERIC.test(value))
+  if (typeof value === 'string' && isOutOfRangeDecimal(value))
     return `field ${name} is not a finite number (outside the range of a double), got ${JSON.stringify(value).slice(0, 40)}`;
   return `field ${name} should be a decimal number, got ${JSON.stringify(value).slice(0, 40)}`;
 }

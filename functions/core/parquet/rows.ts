@@ -1,4 +1,5 @@
 import type { SummaryBucket, SummaryReport } from '../ekm/api-types';
+import { isOutOfRangeDecimal, parseDecimal } from '../ekm/decimal';
 import { isMeterId } from '../readings/meter-id';
 import {
   type FieldValue,
@@ -63,57 +64,15 @@ const readingTypes = new Map<string, ColumnType>(READING_COLUMNS.map((c) => [c.n
 const summaryTypes = new Map<string, ColumnType>(SUMMARY_COLUMNS.map((c) => [c.name, c.type]));
 const META = new Set(['meter', 'time', 'good', 'protocol', 'source', 'via', 'schema_version', 'extra']);
 
-/** Strict decimal text (EKM sends measured values as strings such as "12345.6"). */
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
-/**
- * True when `text` is plain decimal text without surrounding whitespace: `[+-]?(d+.?d*|.d+)([eE][+-]?d+)?`.
- * A hand-written scan of the common case (EKM sends ~60 such strings per read); it accepts a subset of
- * what `DECIMAL` accepts after trimming, and anything it refuses takes the regex path, so results are
- * identical.
- */
-function isPlainDecimal(text: string): boolean {
-  const n = text.length;
-  let i = 0;
-  let c = n > 0 ? text.charCodeAt(0) : 0;
-  if (c === 43 || c === 45) c = ++i < n ? text.charCodeAt(i) : 0;
-  let digits = 0;
-  while (c >= 48 && c <= 57) {
-    digits++;
-    c = ++i < n ? text.charCodeAt(i) : 0;
-  }
-  if (c === 46) {
-    c = ++i < n ? text.charCodeAt(i) : 0;
-    while (c >= 48 && c <= 57) {
-      digits++;
-      c = ++i < n ? text.charCodeAt(i) : 0;
-    }
-  }
-  if (digits === 0) return false;
-  if (c === 101 || c === 69) {
-    c = ++i < n ? text.charCodeAt(i) : 0;
-    if (c === 43 || c === 45) c = ++i < n ? text.charCodeAt(i) : 0;
-    let exp = 0;
-    while (c >= 48 && c <= 57) {
-      exp++;
-      c = ++i < n ? text.charCodeAt(i) : 0;
-    }
-    if (exp === 0) return false;
-  }
-  return i === n;
-}
-
 /** A finite number, or undefined: decimal text that overflows a double (`"1e400"`) is refused, not ±Infinity. */
 function toDouble(value: FieldValue): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  const n = isPlainDecimal(value) ? Number(value) : DECIMAL.test(value.trim()) ? Number(value.trim()) : undefined;
-  return n !== undefined && Number.isFinite(n) ? n : undefined;
+  return parseDecimal(value);
 }
 
 /** Why a value does not fit a number column: out of range (±Infinity, NaN) or not a number at all. */
 function notANumber(field: string, value: FieldValue, expected: string): string {
-  const outOfRange =
-    typeof value === 'number' || (typeof value === 'string' && DECIMAL.test(value.trim()) && value.trim() !== '');
+  const outOfRange = typeof value === 'number' || isOutOfRangeDecimal(value);
   return outOfRange
     ? `${field}: ${JSON.stringify(typeof value === 'number' ? String(value) : value)} is not a finite number (outside the range of a double)`
     : `${field}: expected ${expected}, got ${JSON.stringify(value)}`;

@@ -1,3 +1,4 @@
+import { parseDecimal } from '../ekm/decimal';
 import { type DesiredTriggers, type LiveTrigger, TRIGGER_DEFAULTS, type TriggerSpec } from './model';
 
 /** One changed attribute, by path inside the trigger (`conditions[0].hysteresis`). */
@@ -143,12 +144,12 @@ function topAttribute(path: string): TriggerAttribute {
   return (path.split(/[.[]/)[0] ?? path) as TriggerAttribute;
 }
 
-/** A number when the value is a number or a decimal string, else the value unchanged. */
+/** A number when the value is a number or EKM decimal text (core/ekm/decimal.ts), else the value unchanged. */
 function numeric(value: unknown, fallback?: number): unknown {
   if (value === undefined || value === null || value === '') return fallback;
   if (typeof value === 'number') return value;
-  if (typeof value === 'string' && /^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(value)) return Number(value);
-  return value;
+  const n = typeof value === 'string' ? parseDecimal(value) : undefined;
+  return n ?? value;
 }
 
 function bool(value: unknown, fallback: boolean): unknown {
