@@ -161,7 +161,14 @@ export function makeIngestEdgeBatch(deps: IngestEdgeBatchDeps) {
       if (raced) return answerFor(raced);
       const ids = { via: gateway.id, batchId: batch.batchId, digest };
       const key = deps.lake.edgeBatchKey(batch.readings, ids);
-      const objects = await deps.lake.readPartition(date, gateway.id);
+      // Only objects whose reads overlap the batch's times can conflict with it (write-readings.ts).
+      let fromMs = Number.POSITIVE_INFINITY;
+      let toMs = Number.NEGATIVE_INFINITY;
+      for (const r of batch.readings) {
+        if (r.timeMs < fromMs) fromMs = r.timeMs;
+        if (r.timeMs > toMs) toMs = r.timeMs;
+      }
+      const objects = await deps.lake.readPartition(date, gateway.id, { fromMs, toMs });
       const accepted: LakeRow[] = [];
       for (const o of objects) if (o.key !== key) for (const row of o.rows) accepted.push(row);
       const conflicts = edgeReadingConflicts(batch.readings, accepted);
