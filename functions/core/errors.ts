@@ -3,10 +3,58 @@
  * scripts can branch on; messages say what was received and what to do, and never hold a secret
  * (run anything user-supplied through {@link redactSecrets} before it reaches a message).
  */
+/** Bad input or configuration (always a {@link ValidationError}), or a refused confirmation. */
+export type InputErrorCode = 'VALIDATION' | 'CONFIRMATION_REQUIRED';
+
+/** The EKM cloud: HTTP and network failures, EKM API statuses, unexpected bodies, the Trigger API. */
+export type EkmErrorCode =
+  | 'EKM_HTTP'
+  | 'EKM_NETWORK'
+  | 'EKM_API'
+  | 'EKM_RESPONSE'
+  | 'TRIGGER_HTTP'
+  | 'TRIGGER_NETWORK'
+  | 'TRIGGER_FORBIDDEN'
+  | 'TRIGGER_READ_ONLY_TOKEN'
+  | 'DRIFT_STORE';
+
+/** Ingest runs, their leases, the lake and queries over it. */
+export type LakeErrorCode =
+  | 'INGEST_LOCKED'
+  | 'INGEST_FAILED'
+  | 'LEASE_LOST'
+  | 'LEASE_ACTIVE'
+  | 'CANCELLED'
+  | 'LAKE_READ'
+  | 'LAKE_DELETE'
+  | 'QUERY';
+
+/** Drafting, closing and crediting billing months. */
+export type BillingErrorCode =
+  | 'BILLING_STATE'
+  | 'BILLING_LOCKED'
+  | 'BILLING_NOT_CLOSING'
+  | 'BILLING_NOT_CLOSED'
+  | 'BILLING_MONTH_CLOSED'
+  | 'BILLING_NO_DRAFTS'
+  | 'BILLING_DRAFTS_INCOMPLETE'
+  | 'BILLING_CLOSE_FAILED'
+  | 'BILLING_SNAPSHOT'
+  | 'BILLING_SNAPSHOT_CORRUPT';
+
+/** Local tooling: the local AWS stand-ins, tools the machine lacks, the demo stages. */
+export type LocalErrorCode = 'LOCAL_AWS' | 'LOCAL_TOOL_MISSING' | 'DEMO_ORDER' | 'DEMO_BILLING' | 'DEMO_TRIGGERS';
+
+/**
+ * Every `code` an {@link EkmPipelineError} carries, by area (the edge's `CodecErrorCode` is the
+ * model): callers and scripts branch on these, so a new code is added to its area's union here.
+ */
+export type ErrorCode = InputErrorCode | EkmErrorCode | LakeErrorCode | BillingErrorCode | LocalErrorCode;
+
 export class EkmPipelineError extends Error {
   override readonly name: string = 'EkmPipelineError';
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
   }
@@ -15,12 +63,39 @@ export class EkmPipelineError extends Error {
 /** Bad configuration or input: names the file/field, the bad value and the fix. */
 export class ValidationError extends EkmPipelineError {
   override readonly name = 'ValidationError';
-  /** Where the bad value is: a config path (`keys[0].secret`), a CLI flag (`--cnt`) or a query parameter. */
+  /**
+   * Where the bad value is, in one of three forms (build them with {@link fileField},
+   * {@link flagField}, {@link envField}):
+   * - a value in a file: `file: /json/pointer` (`ekm-pipeline.yaml: /keys/0/secret`; `file: /` for
+   *   the whole document);
+   * - a command-line flag: `--flag` (`--key-alias`);
+   * - an environment variable: its name (`EKM_KEYS_JSON`; a value inside its JSON: `EKM_KEYS_JSON: /0/alias`).
+   */
   readonly field: string;
   constructor(field: string, message: string, options?: ErrorOptions) {
     super('VALIDATION', `${field}: ${message}`, options);
     this.field = field;
   }
+}
+
+/** Escape one JSON Pointer reference token (RFC 6901: `~` → `~0`, `/` → `~1`). */
+function pointerToken(token: string | number): string {
+  return String(token).replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** `ValidationError.field` of a value in a file: `file: /json/pointer` (`file: /` for the whole file). */
+export function fileField(file: string, path: readonly (string | number)[] = []): string {
+  return `${file}: /${path.map(pointerToken).join('/')}`;
+}
+
+/** `ValidationError.field` of a command-line flag: `--flag` (given with or without the dashes). */
+export function flagField(flag: string): `--${string}` {
+  return flag.startsWith('--') ? (flag as `--${string}`) : `--${flag}`;
+}
+
+/** `ValidationError.field` of an environment variable (and of a value inside its JSON, given a path). */
+export function envField(name: string, path?: readonly (string | number)[]): string {
+  return path === undefined ? name : fileField(name, path);
 }
 
 /** Narrow an unknown caught value to an Error (powertools' assertIsError idea). */

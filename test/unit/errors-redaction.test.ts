@@ -1,6 +1,9 @@
 import {
   bestEffortFailure,
   EkmPipelineError,
+  envField,
+  fileField,
+  flagField,
   logBestEffortFailure,
   redactError,
   ValidationError,
@@ -49,7 +52,7 @@ describe('logBestEffortFailure', () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
       // Act
-      logBestEffortFailure('release lease ingest-realtime#demo', new EkmPipelineError('LEASE', `lost ${SECRET}`), [
+      logBestEffortFailure('release lease ingest-realtime#demo', new EkmPipelineError('LEASE_LOST', `lost ${SECRET}`), [
         SECRET,
       ]);
       // Assess
@@ -60,7 +63,7 @@ describe('logBestEffortFailure', () => {
         level: 'warn',
         message: 'best-effort step failed',
         what: 'release lease ingest-realtime#demo',
-        error: { name: 'EkmPipelineError', code: 'LEASE', message: 'lost ***' },
+        error: { name: 'EkmPipelineError', code: 'LEASE_LOST', message: 'lost ***' },
       });
     } finally {
       warn.mockRestore();
@@ -69,5 +72,20 @@ describe('logBestEffortFailure', () => {
 
   it('describes a non-Error failure too', () => {
     expect(bestEffortFailure('x', 'boom').error).toEqual({ name: 'Error', message: 'boom' });
+  });
+});
+
+describe('ValidationError.field forms', () => {
+  it.each([
+    [fileField('ekm-pipeline.yaml', ['keys', 0, 'secret']), 'ekm-pipeline.yaml: /keys/0/secret'],
+    [fileField('billing.yaml'), 'billing.yaml: /'],
+    [fileField('t.yaml', ['a/b', 'c~d']), 't.yaml: /a~1b/c~0d'],
+    [flagField('key-alias'), '--key-alias'],
+    [flagField('--key-alias'), '--key-alias'],
+    [envField('EKM_KEYS_JSON'), 'EKM_KEYS_JSON'],
+    [envField('EKM_KEYS_JSON', [0, 'alias']), 'EKM_KEYS_JSON: /0/alias'],
+  ])('builds %p', (field, expected) => {
+    expect(field).toBe(expected);
+    expect(new ValidationError(field, 'is wrong').message).toBe(`${expected}: is wrong`);
   });
 });
