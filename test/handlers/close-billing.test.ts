@@ -4,10 +4,10 @@ import { makeCloseBillingHandler } from '../../functions/handlers/close-billing'
 import { makeCloseBillingMonth } from '../../functions/use-cases/close-billing-month';
 import { makeDraftBillingMonth } from '../../functions/use-cases/draft-billing-month';
 import { makeScheduledClose } from '../../functions/use-cases/scheduled-close';
-import event from '../fixtures/events/close-billing-schedule.json';
-import { closeSources, FILE, RECORD, reads } from '../fixtures/billing/close-fixture';
 import { InMemoryBillingStore } from '../fakes/in-memory-billing-store';
 import { InMemoryObjectStore } from '../fakes/in-memory-object-store';
+import { closeSources, FILE, RECORD, reads } from '../fixtures/billing/close-fixture';
+import event from '../fixtures/events/close-billing-schedule.json';
 
 // The close-billing Lambda: the Scheduler's event in, the properties of its time zone drafted,
 // closed and published, EMF metrics and a summary out (functions/handlers/close-billing.ts).

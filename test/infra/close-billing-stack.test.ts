@@ -95,8 +95,8 @@ describe('EtlStack monthly close', () => {
     expect(text).toContain('/dataset=intervals/*');
     expect(text).toContain('/invoices/*');
     expect(text).not.toContain('s3:DeleteObject');
-    const statements = (close?.[1] as { Properties: { PolicyDocument: { Statement: { Action: unknown }[] } } })
-      .Properties.PolicyDocument.Statement;
+    const policy = close?.[1] as { Properties: { PolicyDocument: { Statement: { Action: unknown }[] } } } | undefined;
+    const statements = policy?.Properties.PolicyDocument.Statement ?? [];
     const puts = statements.filter((s) => JSON.stringify(s.Action).includes('s3:PutObject'));
     for (const s of puts) expect(JSON.stringify(s)).toContain('/invoices/*');
   });
