@@ -19,6 +19,8 @@ import { makeCreditNote } from '../use-cases/credit-note';
 import { BILLING_LEASE_TTL_MS, billingLeaseName, makeDraftBillingMonth } from '../use-cases/draft-billing-month';
 import { makeScheduledClose } from '../use-cases/scheduled-close';
 
+export type { ScheduledCloseInput, ScheduledCloseResult } from '../use-cases/scheduled-close';
+
 /**
  * Composition of tenant billing for `ekm-pipeline bill`, `billing validate`, `npm start` and the
  * monthly close: one place builds the file, store and object adapters and wires the use-cases.

@@ -7,11 +7,10 @@
  * and `BillingEstimatedShare` per Property, then a summary. A property that failed fails the run,
  * so retries, the dead-letter queue and the error alarm see it; a re-run converges.
  */
-import { openScheduledClose } from '../composition/billing';
+import { openScheduledClose, type ScheduledCloseInput, type ScheduledCloseResult } from '../composition/billing';
 import { loadCloseBillingConfig } from '../config/close-billing-config';
 import { closeMetricDocuments } from '../core/billing/close-metrics';
 import { EkmPipelineError, ValidationError } from '../core/errors';
-import type { ScheduledCloseInput, ScheduledCloseResult } from '../use-cases/scheduled-close';
 import { startOnce } from './start-once';
 
 /** The Scheduler's input (lib/stacks/etl-stack.ts); `property` and `month` for a manual re-run. */
