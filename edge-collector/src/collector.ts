@@ -2,6 +2,8 @@
  * `ekm-edge run`: poll the bus round-robin, append every good reading to the spool first, and
  * upload from the spool in the background (one upload at a time, never blocking the bus).
  */
+
+import { asError } from '@ekm-pipeline/shared';
 import type { EdgeConfig } from './config';
 import { BusSchedule } from './protocol/bus-schedule';
 import { readMeter } from './read-meter';
@@ -84,7 +86,7 @@ export class Collector {
         if (s.authRefused !== undefined) log(authRefusalMessage(s.authRefused, s.backoffMs));
         else if (s.backoffMs !== undefined) log(`upload failed; retrying in ${Math.round(s.backoffMs / 1000)} s`);
       })
-      .catch((error: unknown) => log(`upload error: ${(error as Error).message}`))
+      .catch((error: unknown) => log(`upload error: ${asError(error).message}`))
       .finally(() => {
         this.uploading = undefined;
       });

@@ -22,6 +22,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
+  asError,
   checkSecretRef,
   familyOfAddress,
   familyOfProtocol,
@@ -150,7 +151,7 @@ export function loadEdgeConfig(file: string): EdgeConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`${file}: cannot read the config (${(error as Error).message}); pass --config PATH`);
+    throw new ConfigError(`${file}: cannot read the config (${asError(error).message}); pass --config PATH`);
   }
   let raw: unknown;
   try {

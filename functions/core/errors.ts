@@ -1,3 +1,5 @@
+import { asError } from '@ekm-pipeline/shared';
+
 /**
  * One error hierarchy for the whole pipeline. Every error carries a stable `code` that callers and
  * scripts can branch on; messages say what was received and what to do, and never hold a secret
@@ -98,10 +100,8 @@ export function envField(name: string, path?: readonly (string | number)[]): str
   return path === undefined ? name : fileField(name, path);
 }
 
-/** Narrow an unknown caught value to an Error (powertools' assertIsError idea). */
-export function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
-}
+/** Narrow an unknown caught value to an Error (one implementation for root and edge: `@ekm-pipeline/shared`). */
+export { asError };
 
 const MIN_SECRET_LENGTH = 4;
 

@@ -143,6 +143,9 @@ describe('one implementation per rule', () => {
       'local/aws/local-aws.ts',
     ];
     expect(definers(/\(\w+ as Error\)/).filter((f) => !notYetMoved.includes(f))).toEqual([]);
+    const edge = [...tsFiles(join(ROOT, 'edge-collector', 'src')), ...tsFiles(join(ROOT, 'packages', 'shared', 'src'))];
+    expect(edge.filter((f) => /\(\w+ as Error\)/.test(readFileSync(f, 'utf8')))).toEqual([]);
+    expect(definers(/function asError\b/)).toEqual([]);
   });
 
   it('logs best-effort failures (logBestEffortFailure) instead of swallowing them', () => {

@@ -3,6 +3,8 @@
  * (CONTRIBUTING.md §5.2); each command (one file in `commands/`) builds its adapters and hands them
  * to pure parts.
  */
+
+import { asError } from '@ekm-pipeline/shared';
 import { Command } from 'commander';
 import { CodecError } from '../codec';
 import { ConfigError } from '../config';
@@ -39,6 +41,6 @@ if (require.main === module || process.env.EKM_EDGE_MAIN === '1') {
     .parseAsync(process.argv)
     .catch((error: unknown) => {
       if (error instanceof ConfigError || error instanceof CodecError) fail(error.message);
-      fail((error as Error).message ?? String(error));
+      fail(asError(error).message);
     });
 }

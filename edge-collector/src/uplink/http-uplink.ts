@@ -1,3 +1,4 @@
+import { asError } from '@ekm-pipeline/shared';
 import type { Uplink, UplinkAnswer } from './uploader';
 
 /**
@@ -28,7 +29,7 @@ export class HttpUplink implements Uplink {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      return { kind: 'retry', reason: this.clean(`network: ${(error as Error).message}`) };
+      return { kind: 'retry', reason: this.clean(`network: ${asError(error).message}`) };
     }
     const text = await response.text().catch(() => '');
     if (response.ok) {

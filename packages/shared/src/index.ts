@@ -3,6 +3,7 @@
  * TypeScript with no dependencies and no I/O, consumed as source by tsc, jest (@swc/jest), tsx and
  * esbuild.
  */
+export { asError } from './errors';
 export { isMeterId, type MeterId, padMeterId, toApiSerial } from './meter-id';
 export {
   familyOfAddress,

@@ -1,4 +1,6 @@
 /** `ekm-edge relay`: open or close relay 1 or 2. */
+
+import { asError } from '@ekm-pipeline/shared';
 import { type Command, Option } from 'commander';
 import { relayCommand } from '../../codec';
 import { address, familyOption } from '../options';
@@ -22,7 +24,7 @@ export function registerRelay(program: Command): void {
       try {
         command = relayCommand(Number(opts.relay) as 1 | 2, opts.state, opts.seconds);
       } catch (error) {
-        return fail((error as Error).message);
+        return fail(asError(error).message);
       }
       await writeToMeter(opts, command, `relay ${opts.relay} ${opts.state}`);
     });

@@ -1,4 +1,6 @@
 /** `ekm-edge simulate`: simulated Omnimeters on a socat pty pair, until stopped. */
+
+import { asError } from '@ekm-pipeline/shared';
 import type { Command } from 'commander';
 import { openPtyPair } from '../../sim/pty-pair';
 import { type FaultMode, SimulatedBus } from '../../sim/simulated-bus';
@@ -22,7 +24,7 @@ export function registerSimulate(program: Command): void {
         try {
           a = address(addr);
         } catch (error) {
-          return fail(`--meters: ${(error as Error).message}`);
+          return fail(`--meters: ${asError(error).message}`);
         }
         if (fam !== undefined && !['v3', 'v4', 'v5'].includes(fam))
           fail(`--meters: family ${JSON.stringify(fam)} for ${addr}; use v3, v4 or v5`);
