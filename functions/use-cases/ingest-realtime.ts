@@ -36,9 +36,9 @@ import {
 import { asError, logBestEffortFailure } from '../core/errors';
 import { leaseName } from '../core/leases';
 import { ColumnBatchBuilder } from '../core/parquet/column-batch';
-import { hourWindowOf, objectKey, shardOf } from '../core/parquet/object-keys';
+import { shardOf } from '../core/parquet/object-keys';
 import { appendReading } from '../core/parquet/reading-columns';
-import { bucketToGapReading, quarantineRow, type Rejected } from '../core/parquet/rows';
+import { bucketToGapReading, type Rejected } from '../core/parquet/rows';
 import type { MeterId } from '../core/readings/meter-id';
 import type { Reading } from '../core/readings/reading';
 import type { Clock } from '../ports/clock';
@@ -52,37 +52,17 @@ import type {
   SummaryApi,
 } from '../ports/ekm-api';
 import type { GapRecord, IngestState } from '../ports/ingest-state';
-import type { ObjectStore } from '../ports/object-store';
 import { RUN_LEASE_TTL_MS, takeRunLease } from './run-lease';
-import { type ColumnarLakeWriter, type LakeWriter, mergeIntoObject, type WriteResult } from './write-readings';
+import {
+  type ColumnarLakeWriter,
+  type LakeWriter,
+  makeQuarantineWriter,
+  type QuarantineWriter,
+  type WriteResult,
+} from './write-readings';
 
-/** Writes refused reads of one origin to the lake's `quarantine` dataset; resolves to the object keys. */
-export type QuarantineWriter = (rejected: readonly Rejected[], via: string) => Promise<readonly string[]>;
-
-/**
- * The quarantine writer over an object store: the same object layout as the lake writer's own
- * quarantine (`dataset=quarantine`, hour of detection, shard 0), merged so a re-write adds nothing.
- * Build it with the same store, prefix and clock as the lake writer.
- */
-export function makeQuarantineWriter(deps: {
-  readonly objectStore: ObjectStore;
-  readonly prefix?: string;
-  readonly clock: Clock;
-}): QuarantineWriter {
-  return async (rejected, via) => {
-    if (rejected.length === 0) return [];
-    const now = deps.clock.now();
-    const { date, window } = hourWindowOf(now);
-    const key = objectKey(deps.prefix ?? '', { dataset: 'quarantine', origin: via, date, window, shard: 0 });
-    await mergeIntoObject(
-      deps.objectStore,
-      key,
-      'quarantine',
-      rejected.map((r) => quarantineRow(r, now)),
-    );
-    return [key];
-  };
-}
+/** The one quarantine writer lives with the lake writer; re-exported for the wiring that builds ingest. */
+export { makeQuarantineWriter, type QuarantineWriter };
 
 export interface IngestRealtimeDeps {
   readonly account: AccountApi;
