@@ -1,7 +1,7 @@
 import type { RegisterRead } from '../core/billing/model';
 import type { ReadingsByMeter } from '../core/billing/readings-csv';
 import { decodeRows } from '../core/parquet/encode';
-import { DayReads, readsFromIntervalRows, SOURCE_PRIORITY } from '../core/parquet/intervals';
+import { DayReads, decodeIntervalReads, SOURCE_PRIORITY } from '../core/parquet/intervals';
 import { normalizePrefix, parseObjectKey, utcDate } from '../core/parquet/object-keys';
 import type { LakeRow } from '../core/parquet/rows';
 import type { MeterId } from '../core/readings/meter-id';
@@ -80,16 +80,9 @@ export class LakeReadingsSource implements ReadingsSource {
       for (const origin of [...perOrigin.keys()].sort()) {
         const entry = perOrigin.get(origin)!;
         if (entry.intervals && !entry.uncompacted) {
-          const rows = await this.rowsOf([entry.intervals]);
+          const bytes = await this.objects.get(entry.intervals);
           this.opts.onDay?.(date, 'intervals', 1);
-          const perMeter = new Map<string, LakeRow[]>();
-          for (const row of rows) {
-            if (typeof row.meter !== 'string' || !wanted.has(row.meter)) continue;
-            const list = perMeter.get(row.meter) ?? [];
-            list.push(row);
-            perMeter.set(row.meter, list);
-          }
-          for (const [meter, list] of perMeter) add(meter, readsFromIntervalRows(list));
+          if (bytes) for (const [meter, reads] of decodeIntervalReads(bytes, wanted)) add(meter, reads);
           continue;
         }
         const reads = new DayReads();

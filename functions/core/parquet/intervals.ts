@@ -19,6 +19,8 @@
  * at the bucket start (`_First`), with source `summary`.
  */
 
+import * as arrow from 'apache-arrow';
+import * as parquet from 'parquet-wasm';
 import { buildPeriodGrid } from '../billing/calendar';
 import { INTERVAL_MS, type RegisterRead } from '../billing/model';
 import { meterUsage, SOURCE_GAP, SOURCE_MEASURED } from '../billing/usage';
@@ -182,4 +184,50 @@ export function readsFromIntervalRows(rows: readonly LakeRow[]): RegisterRead[] 
       byTime.set(te, re === undefined ? { timeMs: te, kWhTot: e } : { timeMs: te, kWhTot: e + re, revKWhTot: re });
   }
   return [...byTime.values()].sort((a, b) => a.timeMs - b.timeMs);
+}
+
+/**
+ * {@link readsFromIntervalRows} straight from an `intervals` Parquet object, column by column (no
+ * row objects): the month read of 10,000 meters decodes ~29 M intervals. Only `wanted` meters.
+ */
+export function decodeIntervalReads(bytes: Uint8Array, wanted: ReadonlySet<string>): Map<string, RegisterRead[]> {
+  const table = arrow.tableFromIPC(parquet.readParquet(bytes).intoIPCStream());
+  const out = new Map<string, RegisterRead[]>();
+  const col = (name: string) => table.getChild(name);
+  const meter = col('meter')!;
+  const time = col('time')!;
+  const start = col('kWh_start')!;
+  const end = col('kWh_end')!;
+  const revStart = col('Rev_kWh_start');
+  const revEnd = col('Rev_kWh_end');
+  const n = table.numRows;
+  let current: string | undefined;
+  let list: RegisterRead[] | undefined;
+  let lastEnd = Number.NaN;
+  for (let i = 0; i < n; i++) {
+    const m = meter.get(i) as string;
+    if (m !== current) {
+      current = m;
+      lastEnd = Number.NaN;
+      list = wanted.has(m) ? (out.get(m) ?? []) : undefined;
+      if (list) out.set(m, list);
+    }
+    if (!list) continue;
+    const t = Number(time.get(i));
+    const s = start.get(i) as number;
+    const e = end.get(i) as number;
+    const rs = revStart?.get(i) as number | null | undefined;
+    const re = revEnd?.get(i) as number | null | undefined;
+    // Rows are sorted by meter then time: the start read is the previous interval's end unless there is a hole.
+    if (t !== lastEnd)
+      list.push(
+        rs === null || rs === undefined ? { timeMs: t, kWhTot: s } : { timeMs: t, kWhTot: s + rs, revKWhTot: rs },
+      );
+    const te = t + INTERVAL_MS;
+    list.push(
+      re === null || re === undefined ? { timeMs: te, kWhTot: e } : { timeMs: te, kWhTot: e + re, revKWhTot: re },
+    );
+    lastEnd = te;
+  }
+  return out;
 }
