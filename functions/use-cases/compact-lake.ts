@@ -14,7 +14,9 @@
  *    before the delete is harmless: the views de-duplicate, and the re-run merges the same rows
  *    again and deletes then.
  */
+
 import { randomUUID } from 'node:crypto';
+import { type LeaseName, leaseName, parseLeaseName } from '../core/leases';
 import { decodeRows, encodeRows } from '../core/parquet/encode';
 import { normalizePrefix, objectKey, parseObjectKey, utcDate } from '../core/parquet/object-keys';
 import { type LakeRow, mergeRows } from '../core/parquet/rows';
@@ -51,8 +53,8 @@ export interface CompactLakeResult {
  * The leases of every writer that read-modify-writes an origin's realtime objects: cloud realtime
  * ingest (key aliases) and the edge ingest endpoint (gateway ids). Compaction holds them all.
  */
-export function writerLeases(origin: string): string[] {
-  return [`ingest-realtime#${origin}`, `edge-ingest-${origin}`];
+export function writerLeases(origin: string): LeaseName[] {
+  return [leaseName('ingest-realtime', origin), leaseName('edge-ingest', origin)];
 }
 
 export function makeCompactLake(deps: CompactLakeDeps) {
@@ -83,7 +85,7 @@ export function makeCompactLake(deps: CompactLakeDeps) {
               owner: runId,
               ttlMs: lockTtlMs,
               what: `an ingest of "${origin}" (lease ${lock})`,
-              ...(lock.startsWith('ingest-realtime#')
+              ...(parseLeaseName(lock)?.job === 'ingest-realtime'
                 ? { alias: origin, staleRuns: { job: 'ingest-realtime', alias: origin } }
                 : {}),
             }),
