@@ -6,6 +6,7 @@
  */
 import { checkGatewaySet } from '../../functions/core/edge/gateway-set';
 import { isValidTimeZone } from '../../functions/core/ekm/ekm-time';
+import { asError } from '../../functions/core/errors';
 
 export interface StageKeyConfig {
   /** Non-secret alias used in logs, object keys and tables. */
@@ -117,7 +118,7 @@ export function parseStageConfig(context: unknown): StageConfig {
       raw = JSON.parse(context);
     } catch (cause) {
       fail(
-        `context ekm-pipeline is not valid JSON (${(cause as Error).message}), got ${JSON.stringify(context.slice(0, 80))}`,
+        `context ekm-pipeline is not valid JSON (${asError(cause).message}), got ${JSON.stringify(context.slice(0, 80))}`,
       );
     }
   }

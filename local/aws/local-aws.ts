@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type S3rver from 's3rver';
-import { EkmPipelineError } from '../../functions/core/errors';
+import { asError, EkmPipelineError } from '../../functions/core/errors';
 
 /**
  * Local AWS stand-ins for tests and `npm start`: a real S3-compatible server (s3rver, in process)
@@ -131,9 +131,9 @@ async function startDynamoLocal(dbPath: string | undefined): Promise<{ endpoint:
       await Promise.race([waitForHttp(endpoint, child, 30_000), spawnError]);
       return { endpoint, child };
     } catch (error) {
-      lastError = new EkmPipelineError('LOCAL_AWS', `${(error as Error).message}${stderr ? `: ${stderr.trim()}` : ''}`);
+      lastError = new EkmPipelineError('LOCAL_AWS', `${asError(error).message}${stderr ? `: ${stderr.trim()}` : ''}`);
       child.kill('SIGKILL');
-      if ((error as Error).message.includes('install Java')) break;
+      if (asError(error).message.includes('install Java')) break;
     }
   }
   throw lastError;
