@@ -1,6 +1,6 @@
 import { resolveEkmKey } from '../adapters/ekm/clients';
 import type { ProjectConfig } from '../config/project-config';
-import { EkmPipelineError, redactSecrets } from '../core/errors';
+import { EkmPipelineError, redactError } from '../core/errors';
 import type { EkmKey } from '../ports/ekm-api';
 import type { SecretResolver } from '../ports/secret-resolver';
 
@@ -26,7 +26,7 @@ export async function forEachKey<T>(
       secret = key.key;
       results.push(await run(key));
     } catch (error) {
-      failures.push(`${alias}: ${redactSecrets((error as Error).message, [secret])}`);
+      failures.push(`${alias}: ${redactError(error, [secret]).message}`);
     }
   }
   console.log(JSON.stringify({ job, results, failures }));

@@ -7,6 +7,7 @@ import { S3ObjectStore } from '../adapters/s3-object-store';
 import { DefaultSecretResolver } from '../adapters/secret-resolvers';
 import type { UndiciHttpClientOptions } from '../adapters/undici-http-client';
 import { ENV } from '../config/env-names';
+import { keyEntry } from '../config/key-alias';
 import type { ProjectConfig } from '../config/project-config';
 import type { TriggerDriftConfig } from '../config/trigger-drift-config';
 import { ValidationError } from '../core/errors';
@@ -59,9 +60,9 @@ export async function openTriggerSync(
   secrets: SecretResolver = new DefaultSecretResolver(),
   httpOptions: UndiciHttpClientOptions = {},
 ): Promise<TriggerSyncWiring> {
-  const index = config.keys.findIndex((k) => k.alias === alias);
   const key = await resolveEkmKey(config, alias, secrets);
-  const tokenRef = config.keys[index]?.token;
+  const { key: configured, index } = keyEntry(config, alias);
+  const tokenRef = configured.token;
   if (!tokenRef)
     throw new ValidationError(
       `${config.file}: /keys/${index}/token`,
@@ -132,17 +133,6 @@ export async function openTriggerDriftCheck(
       drift.close();
     },
   };
-}
-
-/** The alias to use: the one asked for, or the only key of the config. */
-export function pickKeyAlias(config: ProjectConfig, asked: string | undefined): string {
-  if (asked) return asked;
-  const [only, ...rest] = config.keys;
-  if (only && rest.length === 0) return only.alias;
-  throw new ValidationError(
-    '--key-alias',
-    `the config ${config.file} has ${config.keys.length} keys; pick one with --key-alias (${config.keys.map((k) => k.alias).join(', ')})`,
-  );
 }
 
 export type { DriftCheckResult };

@@ -136,9 +136,7 @@ describe('one implementation per rule', () => {
   });
 
   it('narrows caught values with asError, never an `as Error` cast', () => {
-    // Files another change has open; they move to asError with it.
-    const notYetMoved = ['functions/composition/for-each-key.ts'];
-    expect(definers(/\(\w+ as Error\)/).filter((f) => !notYetMoved.includes(f))).toEqual([]);
+    expect(definers(/\(\w+ as Error\)/)).toEqual([]);
     const edge = [...tsFiles(join(ROOT, 'edge-collector', 'src')), ...tsFiles(join(ROOT, 'packages', 'shared', 'src'))];
     expect(edge.filter((f) => /\(\w+ as Error\)/.test(readFileSync(f, 'utf8')))).toEqual([]);
     expect(definers(/function asError\b/)).toEqual([]);
@@ -153,12 +151,10 @@ describe('one implementation per rule', () => {
   });
 
   it('picks configured keys by alias in one module (functions/config/key-alias.ts)', () => {
-    // composition/triggers.ts keeps its own picker until its next change imports key-alias.ts.
-    const notYetMoved = ['functions/composition/triggers.ts'];
     const pickers = definers(
-      /keys\.(find|findIndex|some|filter)\(\(\w+\) => \w+\.alias ===|function \w*[aA]lias(es)?Of\b/,
+      /keys\.(find|findIndex|some|filter)\(\(\w+\) => \w+\.alias ===|function (\w*[aA]lias(es)?Of|pickKeyAlias)\b/,
     );
-    expect(pickers.filter((f) => !notYetMoved.includes(f))).toEqual(['functions/config/project-config.ts']);
+    expect(pickers).toEqual(['functions/config/key-alias.ts', 'functions/config/project-config.ts']);
   });
 
   it('reads EKM decimal text with one grammar (functions/core/ekm/decimal.ts)', () => {
