@@ -167,10 +167,11 @@ describe('one implementation per rule', () => {
     expect(definers(/new cloudwatch\.Alarm\(/)).toEqual([]);
   });
 
-  it('names EMF metrics once, in the emitter modules the stacks import', () => {
+  it('names EMF metrics once (functions/core/metric-names.ts), for the emitters and the stacks', () => {
     // (`new ScheduledFunction(this, 'TriggerDrift', …)` is a construct ID, not the metric.)
-    expect(definers(/(?<!\(this, )'TriggerDrift(Total)?'/)).toEqual(['functions/core/triggers/drift-metrics.ts']);
-    expect(definers(/'BillingEstimatedShare(Max)?'/)).toEqual(['functions/core/billing/close-metrics.ts']);
+    expect(definers(/(?<!\(this, )'(TriggerDrift(Total)?|BillingEstimatedShare(Max)?|EkmPipeline)'/)).toEqual([
+      'functions/core/metric-names.ts',
+    ]);
   });
 });
 

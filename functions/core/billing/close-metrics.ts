@@ -1,3 +1,5 @@
+import { METRIC_NAMES, METRIC_NAMESPACE } from '../metric-names';
+
 /**
  * CloudWatch Embedded Metric Format for the scheduled monthly close (functions/handlers/close-billing.ts):
  * `BillingEstimatedShare` per `Property` and `BillingEstimatedShareMax` (no dimensions; the CDK
@@ -5,11 +7,11 @@
  * kWh that the engine estimated for gaps (docs/billing.md), from 0 to 1.
  */
 export const CLOSE_METRICS = {
-  namespace: 'EkmPipeline',
+  namespace: METRIC_NAMESPACE,
   /** Per property. */
-  estimatedShare: 'BillingEstimatedShare',
+  estimatedShare: METRIC_NAMES.billingEstimatedShare,
   /** The largest share of one close run (what the alarm watches). */
-  estimatedShareMax: 'BillingEstimatedShareMax',
+  estimatedShareMax: METRIC_NAMES.billingEstimatedShareMax,
 } as const;
 
 /** Usage of one tenant per local day, as the draft stores it (ports/billing-store.ts `TenantUsageRecord`). */

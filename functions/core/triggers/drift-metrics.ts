@@ -1,14 +1,16 @@
+import { METRIC_NAMES, METRIC_NAMESPACE } from '../metric-names';
+
 /**
  * CloudWatch Embedded Metric Format for trigger drift: one log line per check that CloudWatch turns
  * into metrics without an API call. `TriggerDriftTotal` (no dimensions; the CDK alarm in lib/stacks/etl-stack.ts
  * watches its Maximum) and `TriggerDrift` per `Gateway`.
  */
 export const DRIFT_METRICS = {
-  namespace: 'EkmPipeline',
+  namespace: METRIC_NAMESPACE,
   /** Pending write changes over all gateways of one check (what the alarm watches). */
-  total: 'TriggerDriftTotal',
+  total: METRIC_NAMES.triggerDriftTotal,
   /** Per `Gateway`. */
-  perGateway: 'TriggerDrift',
+  perGateway: METRIC_NAMES.triggerDrift,
 } as const;
 
 /** Namespace and metric name of the alarmed drift total, in the shape `cloudwatch.Metric` takes. */
