@@ -3,7 +3,7 @@ import { open, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type BillingFile, parseBillingFileText } from '../core/billing/billing-file';
-import type { RegisterRead } from '../core/billing/model';
+import type { MeterReadList, RegisterRead } from '../core/billing/model';
 import { type ReadingsByMeter, ReadingsCsvParser } from '../core/billing/readings-csv';
 import { asError, ValidationError } from '../core/errors';
 import { decodeRows } from '../core/parquet/encode';
@@ -87,7 +87,7 @@ export class FileReadingsSource implements ReadingsSource {
   async readings(meters: readonly MeterId[]): Promise<ReadingsByMeter> {
     this.loaded ??= this.load();
     const all = await this.loaded;
-    const out = new Map<MeterId, readonly RegisterRead[]>();
+    const out = new Map<MeterId, MeterReadList>();
     for (const m of meters) {
       const reads = all.get(m);
       if (reads) out.set(m, reads);

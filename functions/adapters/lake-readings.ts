@@ -1,7 +1,7 @@
-import type { RegisterRead } from '../core/billing/model';
+import type { ReadSeries, RegisterRead } from '../core/billing/model';
 import type { ReadingsByMeter } from '../core/billing/readings-csv';
 import { decodeRows } from '../core/parquet/encode';
-import { DayReads, decodeIntervalReads, SOURCE_PRIORITY } from '../core/parquet/intervals';
+import { DayReads, decodeIntervalSeries, SOURCE_PRIORITY } from '../core/parquet/intervals';
 import { normalizePrefix, parseObjectKey, utcDate } from '../core/parquet/object-keys';
 import type { LakeRow } from '../core/parquet/rows';
 import type { MeterId } from '../core/readings/meter-id';
@@ -9,6 +9,79 @@ import type { ReadingsSource } from '../ports/billing-sources';
 import type { ObjectStore } from '../ports/object-store';
 
 const DAY_MS = 86_400_000;
+/** Day partitions read at once. */
+const DAY_CONCURRENCY = 3;
+
+/** Read objects → columns as they are (order and duplicates kept; `mergeSeries` sorts). */
+function columnsInOrder(reads: readonly RegisterRead[]): ReadSeries {
+  const n = reads.length;
+  const timeMs = new Float64Array(n);
+  const kWhTot = new Float64Array(n);
+  const anyRev = reads.some((r) => r.revKWhTot !== undefined);
+  const revKWhTot = anyRev ? new Float64Array(n) : undefined;
+  for (let k = 0; k < n; k++) {
+    const r = reads[k]!;
+    timeMs[k] = r.timeMs;
+    kWhTot[k] = r.kWhTot;
+    if (revKWhTot) revKWhTot[k] = r.revKWhTot ?? Number.NaN;
+  }
+  return revKWhTot ? { timeMs, kWhTot, revKWhTot } : { timeMs, kWhTot };
+}
+
+/**
+ * A meter's chunks (in the order read: day, then origin, then source) → one series in time order;
+ * at an instant read by several chunks the first chunk's read is kept.
+ */
+export function mergeSeries(chunks: readonly ReadSeries[]): ReadSeries {
+  let total = 0;
+  let anyRev = false;
+  // Fast path: every chunk increasing and starting at or after the previous one's end.
+  let ordered = true;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const c of chunks) {
+    total += c.timeMs.length;
+    if (c.revKWhTot) anyRev = true;
+    for (let k = 0; k < c.timeMs.length && ordered; k++) {
+      const t = c.timeMs[k]!;
+      if (t < last || (t === last && k > 0)) ordered = false;
+      last = t;
+    }
+  }
+  const timeMs = new Float64Array(total);
+  const kWhTot = new Float64Array(total);
+  const rev = anyRev ? new Float64Array(total) : undefined;
+  let n = 0;
+  if (ordered) {
+    for (const c of chunks) {
+      for (let k = 0; k < c.timeMs.length; k++) {
+        const t = c.timeMs[k]!;
+        if (n > 0 && timeMs[n - 1] === t) continue; // a day's last boundary is the next day's first
+        timeMs[n] = t;
+        kWhTot[n] = c.kWhTot[k]!;
+        if (rev) rev[n] = c.revKWhTot ? c.revKWhTot[k]! : Number.NaN;
+        n++;
+      }
+    }
+  } else {
+    const refs: { t: number; c: number; k: number }[] = [];
+    chunks.forEach((c, ci) => {
+      for (let k = 0; k < c.timeMs.length; k++) refs.push({ t: c.timeMs[k]!, c: ci, k });
+    });
+    refs.sort((a, b) => a.t - b.t); // stable: at one instant the first chunk's read stays first
+    for (const r of refs) {
+      if (n > 0 && timeMs[n - 1] === r.t) continue;
+      const c = chunks[r.c]!;
+      timeMs[n] = r.t;
+      kWhTot[n] = c.kWhTot[r.k]!;
+      if (rev) rev[n] = c.revKWhTot ? c.revKWhTot[r.k]! : Number.NaN;
+      n++;
+    }
+  }
+  const cut = (a: Float64Array) => (n === total ? a : a.slice(0, n));
+  return rev
+    ? { timeMs: cut(timeMs), kWhTot: cut(kWhTot), revKWhTot: cut(rev) }
+    : { timeMs: cut(timeMs), kWhTot: cut(kWhTot) };
+}
 
 export interface LakeReadingsOptions {
   readonly prefix?: string;
@@ -22,8 +95,9 @@ export interface LakeReadingsOptions {
  *
  * Per origin and UTC day:
  * - compacted (an `intervals` object exists and the `realtime` partition holds only `day-s*` objects):
- *   the stored intervals, re-assembled as one register read per interval boundary
- *   (functions/core/parquet/intervals.ts `readsFromIntervalRows`);
+ *   the stored intervals, re-assembled as one register read per interval boundary, decoded column
+ *   by column into columns ({@link ReadSeries}, functions/core/parquet/intervals.ts
+ *   `decodeIntervalSeries`): no object per read;
  * - otherwise the raw rows (`realtime` hourly, day and edge batch objects, and `summary` buckets),
  *   per meter the reads of every source, and at an instant read by several the realtime one, then
  *   edge, then summary (the register is the same; more reads only make the intervals more exact).
@@ -47,67 +121,75 @@ export class LakeReadingsSource implements ReadingsSource {
 
   async readings(meters: readonly MeterId[], fromMs: number, toMs: number): Promise<ReadingsByMeter> {
     const wanted = new Set<string>(meters);
-    // Plain arrays (a month of 10,000 meters is ~29 M reads): sorted and de-duplicated at the end.
-    const byMeter = new Map<string, RegisterRead[]>();
-    const add = (meter: string, reads: readonly RegisterRead[]) => {
-      let m = byMeter.get(meter);
-      if (!m) {
-        m = [];
-        byMeter.set(meter, m);
+    const firstDay = Math.floor(fromMs / DAY_MS) - 1;
+    const days = Math.floor(toMs / DAY_MS) + 1 - firstDay + 1;
+    // Days read a few at a time (listing and fetching overlap decoding); each day's columns are
+    // kept per meter in day order and merged per meter at the end (no object per read: a month of
+    // 10,000 meters is ~29 M reads).
+    const perDay: [string, ReadSeries][][] = new Array(days);
+    let next = 0;
+    const worker = async () => {
+      while (next < days) {
+        const d = next++;
+        perDay[d] = await this.day(utcDate((firstDay + d) * DAY_MS), wanted);
       }
-      for (const r of reads) m.push(r);
     };
-    for (let day = Math.floor(fromMs / DAY_MS) - 1; day <= Math.floor(toMs / DAY_MS) + 1; day++) {
-      const date = utcDate(day * DAY_MS);
-      const perOrigin = new Map<
-        string,
-        { intervals?: string; raw: string[]; summary: string[]; uncompacted: boolean }
-      >();
-      for (const dataset of ['intervals', 'realtime', 'summary'] as const) {
-        for (const o of await this.objects.list(`${this.prefix}dataset=${dataset}/date=${date}/`)) {
-          const ref = parseObjectKey(o.key);
-          if (!ref) continue;
-          const entry = perOrigin.get(ref.origin) ?? { raw: [], summary: [], uncompacted: false };
-          if (dataset === 'intervals') entry.intervals = o.key;
-          else if (dataset === 'summary') entry.summary.push(o.key);
-          else {
-            entry.raw.push(o.key);
-            if (ref.window.kind !== 'day') entry.uncompacted = true;
-          }
-          perOrigin.set(ref.origin, entry);
-        }
+    await Promise.all(Array.from({ length: Math.min(DAY_CONCURRENCY, days) }, worker));
+    const chunks = new Map<string, ReadSeries[]>();
+    for (let d = 0; d < days; d++) {
+      for (const [meter, series] of perDay[d]!) {
+        const list = chunks.get(meter);
+        if (list) list.push(series);
+        else chunks.set(meter, [series]);
       }
-      for (const origin of [...perOrigin.keys()].sort()) {
-        const entry = perOrigin.get(origin)!;
-        if (entry.intervals && !entry.uncompacted) {
-          const bytes = await this.objects.get(entry.intervals);
-          this.opts.onDay?.(date, 'intervals', 1);
-          if (bytes) for (const [meter, reads] of decodeIntervalReads(bytes, wanted)) add(meter, reads);
-          continue;
+      perDay[d] = [];
+    }
+    const out = new Map<MeterId, ReadSeries>();
+    for (const [meter, list] of chunks) {
+      out.set(meter as MeterId, mergeSeries(list));
+      chunks.delete(meter); // the day columns of this meter can go
+    }
+    return out;
+  }
+
+  /** One UTC day's reads of the wanted meters, per origin in name order (see the class comment). */
+  private async day(date: string, wanted: ReadonlySet<string>): Promise<[string, ReadSeries][]> {
+    const perOrigin = new Map<string, { intervals?: string; raw: string[]; summary: string[]; uncompacted: boolean }>();
+    for (const dataset of ['intervals', 'realtime', 'summary'] as const) {
+      for (const o of await this.objects.list(`${this.prefix}dataset=${dataset}/date=${date}/`)) {
+        const ref = parseObjectKey(o.key);
+        if (!ref) continue;
+        const entry = perOrigin.get(ref.origin) ?? { raw: [], summary: [], uncompacted: false };
+        if (dataset === 'intervals') entry.intervals = o.key;
+        else if (dataset === 'summary') entry.summary.push(o.key);
+        else {
+          entry.raw.push(o.key);
+          if (ref.window.kind !== 'day') entry.uncompacted = true;
         }
-        const reads = new DayReads();
-        reads.addReadingRows((await this.rowsOf(entry.raw)).filter((r) => wanted.has(r.meter as string)));
-        reads.addSummaryRows((await this.rowsOf(entry.summary)).filter((r) => wanted.has(r.meter as string)));
-        this.opts.onDay?.(date, 'raw', entry.raw.length + entry.summary.length);
-        for (const meter of reads.meterIds()) {
-          const sources = reads.sources(meter);
-          // Realtime first: at one instant the first source's read is kept (`add`).
-          for (const s of SOURCE_PRIORITY) {
-            const sr = sources.get(s);
-            if (sr) add(meter, sr.reads);
-          }
-        }
+        perOrigin.set(ref.origin, entry);
       }
     }
-    const out = new Map<MeterId, readonly RegisterRead[]>();
-    for (const [meter, reads] of byMeter) {
-      // Stable sort: at one instant the read added first (first origin, realtime first) stays.
-      reads.sort((a, b) => a.timeMs - b.timeMs);
-      let n = 0;
-      for (let k = 0; k < reads.length; k++)
-        if (n === 0 || reads[k]!.timeMs !== reads[n - 1]!.timeMs) reads[n++] = reads[k]!;
-      reads.length = n;
-      out.set(meter as MeterId, reads);
+    const out: [string, ReadSeries][] = [];
+    for (const origin of [...perOrigin.keys()].sort()) {
+      const entry = perOrigin.get(origin)!;
+      if (entry.intervals && !entry.uncompacted) {
+        const bytes = await this.objects.get(entry.intervals);
+        this.opts.onDay?.(date, 'intervals', 1);
+        if (bytes) for (const chunk of decodeIntervalSeries(bytes, wanted)) out.push(chunk);
+        continue;
+      }
+      const reads = new DayReads();
+      reads.addReadingRows((await this.rowsOf(entry.raw)).filter((r) => wanted.has(r.meter as string)));
+      reads.addSummaryRows((await this.rowsOf(entry.summary)).filter((r) => wanted.has(r.meter as string)));
+      this.opts.onDay?.(date, 'raw', entry.raw.length + entry.summary.length);
+      for (const meter of reads.meterIds()) {
+        const sources = reads.sources(meter);
+        // Realtime first: at one instant the first source's read is kept (`mergeSeries`).
+        for (const s of SOURCE_PRIORITY) {
+          const sr = sources.get(s);
+          if (sr) out.push([meter, columnsInOrder(sr.reads)]);
+        }
+      }
     }
     return out;
   }

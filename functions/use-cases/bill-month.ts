@@ -17,6 +17,7 @@ import {
   type OccupiedDays,
   occupiedDays,
   profileShare,
+  readSpan,
   SOURCE_GAP,
   SOURCE_MEASURED,
 } from '../core/billing/usage';
@@ -146,7 +147,8 @@ async function billProperty(
   const meters = new Map<MeterId, MeterUsage>();
   for (const [meter, { pointer, occupied }] of wanted) {
     const reads = readings.get(meter);
-    if (!reads || reads.length === 0)
+    const span = reads ? readSpan(reads) : undefined;
+    if (!reads || !span || span.count === 0)
       throw new ValidationError(
         `${billing.file}: ${pointer}`,
         `meter ${meter} has no reads in ${deps.readings.description}; check the meter address, or pass readings that include it`,
@@ -159,7 +161,7 @@ async function billProperty(
       const iso = (ms: number) => new Date(ms).toISOString().slice(0, 16);
       throw new ValidationError(
         `${billing.file}: ${pointer}`,
-        `the reads of meter ${meter} do not cover ${month} (they run from ${iso(reads[0]!.timeMs)}Z to ${iso(reads[reads.length - 1]!.timeMs)}Z); nothing is billed for property ${property.id}: pass readings of the month`,
+        `the reads of meter ${meter} do not cover ${month} (they run from ${iso(span.firstMs)}Z to ${iso(span.lastMs)}Z); nothing is billed for property ${property.id}: pass readings of the month`,
       );
     }
     const share = profileShare(grid, usage, occupied);

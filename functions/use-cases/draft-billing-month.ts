@@ -32,8 +32,9 @@ import {
   snapshotText,
   withLines,
 } from '../core/billing/close';
-import type { Invoice, PeriodGrid, RegisterRead } from '../core/billing/model';
+import type { Invoice, MeterReadList, PeriodGrid } from '../core/billing/model';
 import type { ReadingsByMeter } from '../core/billing/readings-csv';
+import { readsWithin } from '../core/billing/usage';
 import { EkmPipelineError, logBestEffortFailure } from '../core/errors';
 import { type LeaseName, leaseName } from '../core/leases';
 import type { MeterId } from '../core/readings/meter-id';
@@ -98,7 +99,7 @@ export interface DraftBillingMonthResult {
 function recording(deps: DraftBillingMonthDeps) {
   let loaded: BillingFile | undefined;
   const urdb = new Map<string, unknown>();
-  const reads = new Map<MeterId, readonly RegisterRead[]>();
+  const reads = new Map<MeterId, MeterReadList>();
   const billing: BillingFileSource = {
     file: deps.billing.file,
     load: async () => {
@@ -138,12 +139,12 @@ function readingWindow(
   let firstMs = Number.POSITIVE_INFINITY;
   let lastMs = Number.NEGATIVE_INFINITY;
   for (const m of invoice.meters) {
-    for (const r of reads.get(m as MeterId) ?? []) {
-      if (r.timeMs < grid.startMs || r.timeMs > grid.endMs) continue;
-      count++;
-      if (r.timeMs < firstMs) firstMs = r.timeMs;
-      if (r.timeMs > lastMs) lastMs = r.timeMs;
-    }
+    const list = reads.get(m as MeterId);
+    if (!list) continue;
+    const w = readsWithin(list, grid.startMs, grid.endMs);
+    count += w.count;
+    if (w.firstMs < firstMs) firstMs = w.firstMs;
+    if (w.lastMs > lastMs) lastMs = w.lastMs;
   }
   return count === 0 ? { count } : { count, firstMs, lastMs };
 }

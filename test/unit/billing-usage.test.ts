@@ -1,12 +1,14 @@
 import { INTERVAL_MS, type PeriodGrid, type RegisterRead } from '../../functions/core/billing/model';
 import {
   intervalUsage,
+  isReadSeries,
   MAX_MEASURED_GAP_MS,
   meterUsage,
   occupiedDays,
   SOURCE_GAP,
   SOURCE_MEASURED,
   SOURCE_PROFILE,
+  toReadSeries,
 } from '../../functions/core/billing/usage';
 
 /** A grid built independently of calendar.ts (Intl per interval): enough for usage, which reads only the grid. */
@@ -257,5 +259,56 @@ describe('usage from register reads', () => {
       4,
     );
     expect(elapsed).toBeLessThan(3000);
+  });
+});
+
+describe('columnar reads (the lake hand-over)', () => {
+  it('gives the same usage, sources, backwards steps and boundaries as the read objects', () => {
+    // Prepare: a day and a half of reads with everything the rules handle: a gap, a spike, a dip,
+    // a lasting drop, duplicates at one instant, reads out of order, reverse energy missing on some.
+    const g = grid('America/New_York', '2026-03-08', '2026-03-09');
+    const reads: RegisterRead[] = [];
+    let fwd = 500;
+    let rev = 20;
+    for (let t = g.startMs + 7 * 3600_000; t <= g.endMs + 3600_000; t += 5 * 60_000) {
+      if (t > g.startMs + 20 * 3600_000 && t < g.startMs + 23 * 3600_000) continue; // gap
+      fwd += 0.3 + ((t / 60_000) % 7) / 20;
+      rev += ((t / 60_000) % 3) / 50;
+      reads.push((t / 60_000) % 11 === 0 ? { timeMs: t, kWhTot: fwd } : { timeMs: t, kWhTot: fwd, revKWhTot: rev });
+    }
+    reads[40] = { ...reads[40]!, kWhTot: reads[40]!.kWhTot + 50 }; // spike
+    reads[80] = { ...reads[80]!, kWhTot: reads[80]!.kWhTot - 30 }; // dip
+    for (let k = 300; k < reads.length; k++) reads[k] = { ...reads[k]!, kWhTot: reads[k]!.kWhTot - 400 }; // reset
+    reads.push({ ...reads[100]!, kWhTot: reads[100]!.kWhTot + 0.01 }); // same instant, later wins
+    reads.reverse();
+    const meter = 'M1' as never;
+    // Act
+    const fromObjects = meterUsage(g, { meter, reads }, { boundaries: true });
+    const series = toReadSeries(reads);
+    const fromColumns = meterUsage(g, { meter, reads: series }, { boundaries: true });
+    // Assess
+    expect(isReadSeries(series)).toBe(true);
+    expect(series.revKWhTot).toBeDefined();
+    expect(fromColumns).toEqual(fromObjects);
+    expect(fromColumns.backwards.map((b) => b.action).sort()).toEqual(
+      expect.arrayContaining(['dip', 'reset', 'spike']),
+    );
+    expect(fromObjects.source.includes(SOURCE_GAP)).toBe(true);
+    expect(sum(fromColumns.kWh)).toBeGreaterThan(0);
+  });
+
+  it('reads without reverse energy stay without it, and intervalUsage takes either form', () => {
+    // Prepare
+    const g = grid('UTC', '2026-06-01', '2026-06-02');
+    const reads = steadyReads('2026-05-31T23:50:00Z', '2026-06-03T00:10:00Z', 15, 2);
+    // Act
+    const series = toReadSeries(reads);
+    const a = intervalUsage(g, [{ meter: 'M1' as never, reads }]);
+    const b = intervalUsage(g, [{ meter: 'M1' as never, reads: series }]);
+    // Assess
+    expect(series.revKWhTot).toBeUndefined();
+    expect(series.timeMs.length).toBe(reads.length);
+    expect(b).toEqual(a);
+    expect(sum(b.kWh)).toBeCloseTo(2 * 48, 9);
   });
 });

@@ -24,11 +24,11 @@ import type {
   TenantConfig,
 } from './billing-file';
 import { buildPeriodGrid, monthDates } from './calendar';
-import type { BillingFlag, Invoice, InvoiceLine, Occupancy, PeriodGrid, RatedMonth, RegisterRead } from './model';
+import type { BillingFlag, Invoice, InvoiceLine, MeterReadList, Occupancy, PeriodGrid, RatedMonth } from './model';
 import { minorDigits, splitLargestRemainder, taxLines, toMinor } from './money';
 import { rateMonth } from './rate';
 import type { Tariff } from './tariff';
-import { type MeterUsage, meterUsage, type OccupiedDays, occupiedDays, tenantUsage } from './usage';
+import { type MeterUsage, meterUsage, type OccupiedDays, occupiedDays, readSpan, tenantUsage } from './usage';
 
 /** The tariff of a plan for the month, and the version it came from. */
 export interface PricedPlan {
@@ -284,7 +284,7 @@ export interface PriorPeaksInput {
   readonly month: string;
   readonly tenant: TenantConfig;
   readonly tariff: Tariff;
-  readonly reads: ReadonlyMap<MeterId, readonly RegisterRead[]>;
+  readonly reads: ReadonlyMap<MeterId, MeterReadList>;
   /** Grids of earlier months by `YYYY-MM`, shared by the tenants of a property (filled as needed). */
   readonly grids?: Map<string, PeriodGrid>;
 }
@@ -321,12 +321,9 @@ export function priorPeaksKw(input: PriorPeaksInput): number[] | undefined {
     }
     const covered = input.tenant.meters.every((m) => {
       const reads = input.reads.get(m);
-      return (
-        reads !== undefined &&
-        reads.length > 0 &&
-        reads[0]!.timeMs <= grid.startMs &&
-        reads[reads.length - 1]!.timeMs >= grid.endMs
-      );
+      if (reads === undefined) return false;
+      const span = readSpan(reads);
+      return span.count > 0 && span.firstMs <= grid.startMs && span.lastMs >= grid.endMs;
     });
     if (!covered) continue;
     const usage = tenantUsage(

@@ -55,6 +55,21 @@ export interface RegisterRead {
   readonly tariffKWh?: readonly (number | undefined)[];
 }
 
+/**
+ * The register reads of one meter as columns (no object per read): what the lake hands the billing
+ * engine. Times strictly increasing (UTC ms), every `kWhTot` finite; `revKWhTot` present when the
+ * meter reports reverse energy, NaN at reads without it. `meterUsage` takes this form directly; a
+ * list of {@link RegisterRead} is turned into it at the edge (usage.ts `toReadSeries`).
+ */
+export interface ReadSeries {
+  readonly timeMs: Float64Array;
+  readonly kWhTot: Float64Array;
+  readonly revKWhTot?: Float64Array;
+}
+
+/** A meter's reads: a list of read objects (files) or columns (the lake). */
+export type MeterReadList = readonly RegisterRead[] | ReadSeries;
+
 /** Something the engine noticed that a person should see on the invoice (never silently fixed). */
 export interface BillingFlag {
   /** Stable code scripts can branch on. */

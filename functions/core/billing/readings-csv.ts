@@ -6,10 +6,10 @@
 
 import { ValidationError } from '../errors';
 import { type MeterId, toMeterId } from '../readings/meter-id';
-import type { RegisterRead } from './model';
+import type { MeterReadList, RegisterRead } from './model';
 
-/** Register reads per meter, each list in time order. */
-export type ReadingsByMeter = ReadonlyMap<MeterId, readonly RegisterRead[]>;
+/** Register reads per meter, each in time order: read objects (files) or columns (the lake). */
+export type ReadingsByMeter = ReadonlyMap<MeterId, MeterReadList>;
 
 const REQUIRED = ['meter', 'time', 'kWh_Tot'] as const;
 const TARIFF_COLUMNS = ['kWh_Tariff_1', 'kWh_Tariff_2', 'kWh_Tariff_3', 'kWh_Tariff_4'] as const;

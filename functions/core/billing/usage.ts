@@ -28,8 +28,10 @@ import {
   type BillingFlag,
   INTERVAL_MS,
   type IntervalUsage,
+  type MeterReadList,
   type Occupancy,
   type PeriodGrid,
+  type ReadSeries,
   type RegisterRead,
 } from './model';
 
@@ -45,10 +47,66 @@ export const SOURCE_PROFILE = 2;
 /** No read on one side and no measured interval to make a profile from: 0. */
 export const SOURCE_NONE = 3;
 
-/** The reads of one meter, in any order. */
+/** The reads of one meter: read objects in any order, or columns ({@link ReadSeries}). */
 export interface MeterReads {
   readonly meter: MeterId;
-  readonly reads: readonly RegisterRead[];
+  readonly reads: MeterReadList;
+}
+
+/** Whether a meter's reads are the columnar form. */
+export function isReadSeries(reads: MeterReadList): reads is ReadSeries {
+  return !Array.isArray(reads);
+}
+
+/**
+ * Read objects → columns (the edge for CSV and Parquet files): reads without a finite time or
+ * `kWh_Tot` are dropped, the rest sorted by time, and of several reads at one instant the last is
+ * kept. `revKWhTot` is present when any read has `Rev_kWh_Tot` (NaN where a read has none).
+ */
+export function toReadSeries(reads: readonly RegisterRead[]): ReadSeries {
+  const sorted = sortedReads(reads);
+  const n = sorted.length;
+  const timeMs = new Float64Array(n);
+  const kWhTot = new Float64Array(n);
+  const hasRev = sorted.some((r) => r.revKWhTot !== undefined);
+  const revKWhTot = hasRev ? new Float64Array(n) : undefined;
+  for (let k = 0; k < n; k++) {
+    const r = sorted[k]!;
+    timeMs[k] = r.timeMs;
+    kWhTot[k] = r.kWhTot;
+    if (revKWhTot) revKWhTot[k] = r.revKWhTot ?? Number.NaN;
+  }
+  return revKWhTot ? { timeMs, kWhTot, revKWhTot } : { timeMs, kWhTot };
+}
+
+/** Number of reads, and the first and last read time (either form, time-ordered). */
+export function readSpan(reads: MeterReadList): { count: number; firstMs: number; lastMs: number } {
+  if (isReadSeries(reads)) {
+    const n = reads.timeMs.length;
+    return { count: n, firstMs: reads.timeMs[0] ?? Number.NaN, lastMs: reads.timeMs[n - 1] ?? Number.NaN };
+  }
+  const n = reads.length;
+  return { count: n, firstMs: reads[0]?.timeMs ?? Number.NaN, lastMs: reads[n - 1]?.timeMs ?? Number.NaN };
+}
+
+/** Number of reads with lo <= time <= hi, and the first and last such time (either form). */
+export function readsWithin(
+  reads: MeterReadList,
+  lo: number,
+  hi: number,
+): { count: number; firstMs: number; lastMs: number } {
+  let count = 0;
+  let firstMs = Number.POSITIVE_INFINITY;
+  let lastMs = Number.NEGATIVE_INFINITY;
+  const visit = (t: number) => {
+    if (t < lo || t > hi) return;
+    count++;
+    if (t < firstMs) firstMs = t;
+    if (t > lastMs) lastMs = t;
+  };
+  if (isReadSeries(reads)) for (const t of reads.timeMs) visit(t);
+  else for (const r of reads) visit(r.timeMs);
+  return { count, firstMs, lastMs };
 }
 
 /** A step where the register went backwards, and what was done about it. */
@@ -275,32 +333,41 @@ export function meterUsage(
   wd: Uint8Array = weekdays(grid),
 ): MeterUsage {
   const maxGapMs = opts.maxGapMs ?? MAX_MEASURED_GAP_MS;
-  const reads = sortedReads(meter.reads);
-  const all = new Float64Array(reads.length);
-  for (let k = 0; k < reads.length; k++) all[k] = reads[k]!.timeMs;
+  // One implementation of the rules, over columns: read objects are turned into columns first.
+  const reads = isReadSeries(meter.reads) ? meter.reads : toReadSeries(meter.reads);
+  const all = reads.timeMs;
+  const total = all.length;
   // Keep one read more on each side than the bracketing ones, so a bad bracketing read is caught.
   let lo = lowerBound(all, grid.startMs);
-  if (lo === reads.length || all[lo]! > grid.startMs) lo--;
+  if (lo === total || all[lo]! > grid.startMs) lo--;
   lo = Math.max(0, lo - 1);
   let hi = lowerBound(all, grid.endMs);
-  hi = Math.min(reads.length, hi + 2);
-  const used = reads.slice(lo, hi);
-  const hasRev = used.some((r) => r.revKWhTot !== undefined);
-  const series = hasRev ? used.filter((r) => r.revKWhTot !== undefined && Number.isFinite(r.revKWhTot)) : used;
-  const n = series.length;
+  hi = Math.min(total, hi + 2);
+  const revAll = reads.revKWhTot;
+  let hasRev = false;
+  if (revAll) for (let k = lo; k < hi && !hasRev; k++) hasRev = !Number.isNaN(revAll[k]!);
+  // With reverse energy, only the reads that have a finite `Rev_kWh_Tot` make the series.
+  let n = 0;
+  if (hasRev) {
+    for (let k = lo; k < hi; k++) if (Number.isFinite(revAll![k]!)) n++;
+  } else n = Math.max(0, hi - lo);
   const times = new Float64Array(n);
   const fwd = new Float64Array(n);
   const rev = hasRev ? new Float64Array(n) : undefined;
-  for (let k = 0; k < n; k++) {
-    const r = series[k]!;
-    times[k] = r.timeMs;
-    fwd[k] = hasRev ? r.kWhTot - r.revKWhTot! : r.kWhTot;
-    if (rev) rev[k] = r.revKWhTot!;
+  for (let k = lo, j = 0; k < hi; k++) {
+    if (rev) {
+      const r = revAll![k]!;
+      if (!Number.isFinite(r)) continue;
+      rev[j] = r;
+      fwd[j] = reads.kWhTot[k]! - r;
+    } else fwd[j] = reads.kWhTot[k]!;
+    times[j] = all[k]!;
+    j++;
   }
   const backwards: BackwardsStep[] = [];
   const kWh = new Float64Array(grid.count);
   const source = new Uint8Array(grid.count);
-  const f = cleanRegister(times, fwd, hasRev ? 'forward' : 'kWh_Tot', backwards);
+  const f = cleanRegister(times, fwd, rev ? 'forward' : 'kWh_Tot', backwards);
   const forwardAt = opts.boundaries ? new Float64Array(grid.count + 1) : undefined;
   const reverseAt = opts.boundaries && rev ? new Float64Array(grid.count + 1) : undefined;
   intervalsFromRegister(grid, f.t, f.v, maxGapMs, kWh, source, forwardAt);

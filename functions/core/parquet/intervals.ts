@@ -22,7 +22,7 @@
 import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { buildPeriodGrid } from '../billing/calendar';
-import { INTERVAL_MS, type RegisterRead } from '../billing/model';
+import { INTERVAL_MS, type ReadSeries, type RegisterRead } from '../billing/model';
 import { meterUsage, SOURCE_GAP, SOURCE_MEASURED } from '../billing/usage';
 import type { MeterId } from '../readings/meter-id';
 import { INTERVALS_SCHEMA_VERSION } from './lake-schema';
@@ -186,48 +186,128 @@ export function readsFromIntervalRows(rows: readonly LakeRow[]): RegisterRead[] 
   return [...byTime.values()].sort((a, b) => a.timeMs - b.timeMs);
 }
 
-/**
- * {@link readsFromIntervalRows} straight from an `intervals` Parquet object, column by column (no
- * row objects): the month read of 10,000 meters decodes ~29 M intervals. Only `wanted` meters.
- */
-export function decodeIntervalReads(bytes: Uint8Array, wanted: ReadonlySet<string>): Map<string, RegisterRead[]> {
-  const table = arrow.tableFromIPC(parquet.readParquet(bytes).intoIPCStream());
-  const out = new Map<string, RegisterRead[]>();
-  const col = (name: string) => table.getChild(name);
-  const meter = col('meter')!;
-  const time = col('time')!;
-  const start = col('kWh_start')!;
-  const end = col('kWh_end')!;
-  const revStart = col('Rev_kWh_start');
-  const revEnd = col('Rev_kWh_end');
-  const n = table.numRows;
-  let current: string | undefined;
-  let list: RegisterRead[] | undefined;
-  let lastEnd = Number.NaN;
-  for (let i = 0; i < n; i++) {
-    const m = meter.get(i) as string;
-    if (m !== current) {
-      current = m;
-      lastEnd = Number.NaN;
-      list = wanted.has(m) ? (out.get(m) ?? []) : undefined;
-      if (list) out.set(m, list);
+/** A Float64 column as numbers, NaN for nulls (all record batches). */
+function floatColumn(vector: arrow.Vector | null, n: number): Float64Array | undefined {
+  if (!vector) return undefined;
+  const out = new Float64Array(n);
+  let at = 0;
+  for (const d of vector.data) {
+    const values = d.values as Float64Array;
+    const bitmap = d.nullCount > 0 ? d.nullBitmap : undefined;
+    for (let i = 0; i < d.length; i++) {
+      const j = d.offset + i;
+      out[at++] = bitmap && ((bitmap[j >> 3]! >> (j & 7)) & 1) === 0 ? Number.NaN : values[j]!;
     }
-    if (!list) continue;
-    const t = Number(time.get(i));
-    const s = start.get(i) as number;
-    const e = end.get(i) as number;
-    const rs = revStart?.get(i) as number | null | undefined;
-    const re = revEnd?.get(i) as number | null | undefined;
-    // Rows are sorted by meter then time: the start read is the previous interval's end unless there is a hole.
-    if (t !== lastEnd)
-      list.push(
-        rs === null || rs === undefined ? { timeMs: t, kWhTot: s } : { timeMs: t, kWhTot: s + rs, revKWhTot: rs },
-      );
-    const te = t + INTERVAL_MS;
-    list.push(
-      re === null || re === undefined ? { timeMs: te, kWhTot: e } : { timeMs: te, kWhTot: e + re, revKWhTot: re },
-    );
-    lastEnd = te;
+  }
+  return out;
+}
+
+/** A millisecond timestamp column as numbers, NaN for nulls (64-bit values read as two 32-bit words). */
+function timeColumn(vector: arrow.Vector, n: number): Float64Array {
+  const out = new Float64Array(n);
+  let at = 0;
+  for (const d of vector.data) {
+    const v = d.values as BigInt64Array;
+    const words = new Int32Array(v.buffer, v.byteOffset, v.length * 2);
+    const bitmap = d.nullCount > 0 ? d.nullBitmap : undefined;
+    for (let i = 0; i < d.length; i++) {
+      const j = d.offset + i;
+      out[at++] =
+        bitmap && ((bitmap[j >> 3]! >> (j & 7)) & 1) === 0
+          ? Number.NaN
+          : LITTLE_ENDIAN
+            ? words[2 * j + 1]! * 4294967296 + (words[2 * j]! >>> 0)
+            : Number(v[j]!);
+    }
+  }
+  return out;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Row ranges [start, end) of equal `meter` (rows sorted by meter), with the meter; strings decoded once per run. */
+function meterRuns(vector: arrow.Vector): { meter: string; start: number; end: number }[] {
+  const runs: { meter: string; start: number; end: number }[] = [];
+  const decoder = new TextDecoder();
+  let base = 0;
+  for (const d of vector.data) {
+    const offsets = d.valueOffsets as Int32Array | undefined;
+    const bytes = d.values as Uint8Array | undefined;
+    const same = (a: number, b: number): boolean => {
+      if (!offsets || !bytes) return vector.get(base + a - d.offset) === vector.get(base + b - d.offset);
+      const la = offsets[a + 1]! - offsets[a]!;
+      if (la !== offsets[b + 1]! - offsets[b]!) return false;
+      for (let x = 0, pa = offsets[a]!, pb = offsets[b]!; x < la; x++)
+        if (bytes[pa + x] !== bytes[pb + x]) return false;
+      return true;
+    };
+    for (let i = 0; i < d.length; i++) {
+      const j = d.offset + i;
+      if (i > 0 && same(j, j - 1)) continue;
+      const meter =
+        offsets && bytes ? decoder.decode(bytes.subarray(offsets[j]!, offsets[j + 1]!)) : String(vector.get(base + i));
+      if (runs.length > 0) runs[runs.length - 1]!.end = base + i;
+      runs.push({ meter, start: base + i, end: base + d.length });
+    }
+    if (runs.length > 0) runs[runs.length - 1]!.end = base + d.length;
+    base += d.length;
+  }
+  return runs;
+}
+
+/**
+ * {@link readsFromIntervalRows} straight from an `intervals` Parquet object, column by column, as
+ * columns ({@link ReadSeries}, no object per read): the month read of 10,000 meters is ~29 M
+ * boundaries. Only `wanted` meters; one entry per run of a meter's rows (rows are sorted by meter
+ * then time, so normally one per meter). Rows without a time or boundary registers are skipped.
+ */
+export function decodeIntervalSeries(bytes: Uint8Array, wanted: ReadonlySet<string>): [string, ReadSeries][] {
+  const table = arrow.tableFromIPC(parquet.readParquet(bytes).intoIPCStream());
+  const n = table.numRows;
+  const out: [string, ReadSeries][] = [];
+  if (n === 0) return out;
+  const runs = meterRuns(table.getChild('meter')!).filter((r) => wanted.has(r.meter));
+  if (runs.length === 0) return out;
+  const time = timeColumn(table.getChild('time')!, n);
+  const start = floatColumn(table.getChild('kWh_start'), n)!;
+  const end = floatColumn(table.getChild('kWh_end'), n)!;
+  const revStart = floatColumn(table.getChild('Rev_kWh_start'), n);
+  const revEnd = floatColumn(table.getChild('Rev_kWh_end'), n);
+  const ok = (i: number) => !Number.isNaN(time[i]!) && !Number.isNaN(start[i]!) && !Number.isNaN(end[i]!);
+  for (const run of runs) {
+    // Rows are sorted by time: the start boundary is the previous interval's end unless there is a hole.
+    let count = 0;
+    let lastEnd = Number.NaN;
+    let anyRev = false;
+    for (let i = run.start; i < run.end; i++) {
+      if (!ok(i)) continue;
+      count += time[i] === lastEnd ? 1 : 2;
+      lastEnd = time[i]! + INTERVAL_MS;
+      if (revStart && revEnd && (!Number.isNaN(revStart[i]!) || !Number.isNaN(revEnd[i]!))) anyRev = true;
+    }
+    const timeMs = new Float64Array(count);
+    const kWhTot = new Float64Array(count);
+    const rev = anyRev ? new Float64Array(count) : undefined;
+    let k = 0;
+    lastEnd = Number.NaN;
+    for (let i = run.start; i < run.end; i++) {
+      if (!ok(i)) continue;
+      const t = time[i]!;
+      if (t !== lastEnd) {
+        const rs = rev ? revStart![i]! : Number.NaN;
+        timeMs[k] = t;
+        kWhTot[k] = Number.isNaN(rs) ? start[i]! : start[i]! + rs;
+        if (rev) rev[k] = rs;
+        k++;
+      }
+      const re = rev ? revEnd![i]! : Number.NaN;
+      timeMs[k] = t + INTERVAL_MS;
+      kWhTot[k] = Number.isNaN(re) ? end[i]! : end[i]! + re;
+      if (rev) rev[k] = re;
+      k++;
+      lastEnd = t + INTERVAL_MS;
+    }
+    out.push([run.meter, rev ? { timeMs, kWhTot, revKWhTot: rev } : { timeMs, kWhTot }]);
   }
   return out;
 }
