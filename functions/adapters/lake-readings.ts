@@ -29,6 +29,70 @@ function columnsInOrder(reads: readonly RegisterRead[]): ReadSeries {
 }
 
 /**
+ * A meter's reads appended chunk by chunk (in the order read), into arrays sized for the whole
+ * window up front (grown by doubling if short); at an instant read by several chunks the first
+ * chunk's read is kept. Chunks out of time order fall back to {@link mergeSeries}.
+ */
+class SeriesBuilder {
+  private t: Float64Array;
+  private k: Float64Array;
+  private r?: Float64Array;
+  private n = 0;
+  private rest?: ReadSeries[];
+  constructor(private capacity: number) {
+    this.t = new Float64Array(capacity);
+    this.k = new Float64Array(capacity);
+  }
+
+  add(c: ReadSeries): void {
+    if (this.rest) {
+      this.rest.push(c);
+      return;
+    }
+    const m = c.timeMs.length;
+    let ordered = m === 0 || this.n === 0 || c.timeMs[0]! >= this.t[this.n - 1]!;
+    for (let j = 1; j < m && ordered; j++) ordered = c.timeMs[j]! > c.timeMs[j - 1]!;
+    if (!ordered) {
+      this.rest = [this.current(), c];
+      return;
+    }
+    if (this.n + m > this.capacity) this.grow(Math.max(2 * this.capacity, this.n + m));
+    if (c.revKWhTot && !this.r) this.r = new Float64Array(this.capacity).fill(Number.NaN, 0, this.n);
+    for (let j = 0; j < m; j++) {
+      const time = c.timeMs[j]!;
+      if (this.n > 0 && this.t[this.n - 1] === time) continue; // a day's last boundary is the next day's first
+      this.t[this.n] = time;
+      this.k[this.n] = c.kWhTot[j]!;
+      if (this.r) this.r[this.n] = c.revKWhTot ? c.revKWhTot[j]! : Number.NaN;
+      this.n++;
+    }
+  }
+
+  finish(): ReadSeries {
+    return this.rest ? mergeSeries(this.rest) : this.current();
+  }
+
+  private current(): ReadSeries {
+    const n = this.n;
+    const t = this.t.subarray(0, n);
+    const k = this.k.subarray(0, n);
+    return this.r ? { timeMs: t, kWhTot: k, revKWhTot: this.r.subarray(0, n) } : { timeMs: t, kWhTot: k };
+  }
+
+  private grow(capacity: number): void {
+    const more = (a: Float64Array) => {
+      const b = new Float64Array(capacity);
+      b.set(a.subarray(0, this.n));
+      return b;
+    };
+    this.t = more(this.t);
+    this.k = more(this.k);
+    if (this.r) this.r = more(this.r);
+    this.capacity = capacity;
+  }
+}
+
+/**
  * A meter's chunks (in the order read: day, then origin, then source) → one series in time order;
  * at an instant read by several chunks the first chunk's read is kept.
  */
@@ -126,29 +190,37 @@ export class LakeReadingsSource implements ReadingsSource {
     // Days read a few at a time (listing and fetching overlap decoding); each day's columns are
     // kept per meter in day order and merged per meter at the end (no object per read: a month of
     // 10,000 meters is ~29 M reads).
-    const perDay: [string, ReadSeries][][] = new Array(days);
+    // Days finish in any order; each is merged (in day order) as soon as the days before it are,
+    // then dropped.
+    const done = new Map<number, [string, ReadSeries][]>();
+    const builders = new Map<string, SeriesBuilder>();
+    let merged = 0;
+    const mergeReady = () => {
+      for (let got = done.get(merged); got; got = done.get(merged)) {
+        done.delete(merged);
+        const left = days - merged;
+        for (const [meter, series] of got) {
+          let b = builders.get(meter);
+          if (!b) {
+            b = new SeriesBuilder(series.timeMs.length * left + 1);
+            builders.set(meter, b);
+          }
+          b.add(series);
+        }
+        merged++;
+      }
+    };
     let next = 0;
     const worker = async () => {
       while (next < days) {
         const d = next++;
-        perDay[d] = await this.day(utcDate((firstDay + d) * DAY_MS), wanted);
+        done.set(d, await this.day(utcDate((firstDay + d) * DAY_MS), wanted));
+        mergeReady();
       }
     };
     await Promise.all(Array.from({ length: Math.min(DAY_CONCURRENCY, days) }, worker));
-    const chunks = new Map<string, ReadSeries[]>();
-    for (let d = 0; d < days; d++) {
-      for (const [meter, series] of perDay[d]!) {
-        const list = chunks.get(meter);
-        if (list) list.push(series);
-        else chunks.set(meter, [series]);
-      }
-      perDay[d] = [];
-    }
     const out = new Map<MeterId, ReadSeries>();
-    for (const [meter, list] of chunks) {
-      out.set(meter as MeterId, mergeSeries(list));
-      chunks.delete(meter); // the day columns of this meter can go
-    }
+    for (const [meter, b] of builders) out.set(meter as MeterId, b.finish());
     return out;
   }
 
