@@ -102,6 +102,7 @@ async function run(tenants: number): Promise<void> {
     const lake = { bucket: BUCKET, prefix: 'lake', endpoint: aws.s3Endpoint };
     const result = await billMonthFromFiles({ billingFile: join(dir, 'billing.yaml'), lake })({ month: '2026-06' });
     const billS = seconds(t);
+    const rssAfterBill = maxRssMb();
     const t2 = process.hrtime.bigint();
     const files = await writeInvoices(join(dir, 'out'), result.invoices);
     const filesS = seconds(t2);
@@ -116,7 +117,7 @@ async function run(tenants: number): Promise<void> {
       `  read usage + price: ${billS.toFixed(1)} s; invoice files (${files.files.length}): ${filesS.toFixed(1)} s; end to end ${totalS.toFixed(1)} s wall`,
     );
     console.log(
-      `  ${result.invoices.length} invoices, ${kWh.toFixed(0)} kWh, ok=${result.ok}; peak RSS ${maxRssMb().toFixed(0)} MB (${rssBefore.toFixed(0)} MB before the timed part, s3rver in this process)`,
+      `  ${result.invoices.length} invoices, ${kWh.toFixed(0)} kWh, ok=${result.ok}; peak RSS ${maxRssMb().toFixed(0)} MB (${rssBefore.toFixed(0)} MB before the timed part, ${rssAfterBill.toFixed(0)} MB after read + price; s3rver in this process)`,
     );
   } finally {
     await aws.close();
