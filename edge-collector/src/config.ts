@@ -29,7 +29,7 @@ import {
   isMeterProtocol,
   type SecretRef,
 } from '@ekm-pipeline/shared';
-import { ConfigTextSyntaxError, parseConfigText } from './config-text';
+import { ConfigTextSyntaxError, parseConfigText } from '@ekm-pipeline/shared/config-text';
 import type { MeterFamily } from './protocol/exchange';
 
 export interface EdgeConfig {

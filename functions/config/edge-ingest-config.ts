@@ -1,4 +1,4 @@
-import { jsonSyntaxProblem } from '../core/config-text';
+import { jsonSyntaxProblem } from '@ekm-pipeline/shared/config-text';
 import { ValidationError } from '../core/errors';
 import { optionalEnv, requiredEnv } from './env';
 import { ENV } from './env-names';

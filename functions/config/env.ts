@@ -1,4 +1,4 @@
-import { jsonSyntaxProblem } from '../core/config-text';
+import { jsonSyntaxProblem } from '@ekm-pipeline/shared/config-text';
 import { ValidationError } from '../core/errors';
 import { ENV } from './env-names';
 import { EKM_DEFAULT_ENDPOINTS, type ProjectConfig, parseProjectConfig } from './project-config';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SECRET_REF_HINT, type SecretRef } from '@ekm-pipeline/shared';
+import { ConfigTextSyntaxError, parseConfigText } from '@ekm-pipeline/shared/config-text';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import schema from '../../schemas/project-config.schema.json';
-import { ConfigTextSyntaxError, parseConfigText } from '../core/config-text';
 import { checkGatewaySet } from '../core/edge/gateway-set';
 import { isValidTimeZone } from '../core/ekm/ekm-time';
 import { ValidationError } from '../core/errors';

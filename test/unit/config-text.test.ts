@@ -1,5 +1,5 @@
+import { ConfigTextSyntaxError, parseConfigText } from '@ekm-pipeline/shared/config-text';
 import { projectConfigFromEnv } from '../../functions/config/env';
-import { ConfigTextSyntaxError, parseConfigText } from '../../functions/core/config-text';
 
 const KEY = 'S3cr3tEkmKeyQWERTY';
 const TOKEN = 'Bearer-tok_9f8e7d6c5b4a';

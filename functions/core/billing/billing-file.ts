@@ -9,9 +9,9 @@
  * computed (areas present for `by: area`, shares naming tenants of the property).
  */
 
+import { ConfigTextSyntaxError, parseConfigText } from '@ekm-pipeline/shared/config-text';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import schema from '../../../schemas/billing.schema.json';
-import { ConfigTextSyntaxError, parseConfigText } from '../config-text';
 import { ValidationError } from '../errors';
 import { type MeterId, toMeterId } from '../readings/meter-id';
 
@@ -185,7 +185,7 @@ function schemaIssues(file: string, errors: readonly ErrorObject[]): BillingIssu
 
 /**
  * Parse billing-file text (YAML or JSON) and check it; throws {@link BillingFileError}. A syntax error
- * gives the position and the problem only, never the text of a line (functions/core/config-text.ts).
+ * gives the position and the problem only, never the text of a line (packages/shared/src/config-text.ts).
  */
 export function parseBillingFileText(text: string, file: string): BillingFile {
   let raw: unknown;

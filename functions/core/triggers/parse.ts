@@ -1,6 +1,6 @@
+import { ConfigTextSyntaxError, parseConfigText } from '@ekm-pipeline/shared/config-text';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import schema from '../../../schemas/triggers.schema.json';
-import { ConfigTextSyntaxError, parseConfigText } from '../config-text';
 import { ValidationError } from '../errors';
 import { ALL_TRIGGER_FIELDS, suggestFields } from './fields';
 import {
@@ -78,7 +78,7 @@ export function parseTriggerFile(text: string, file: string, opts: ParseTriggerO
   try {
     raw = parseConfigText(text);
   } catch (error) {
-    // Position and problem only (core/config-text.ts): the parser's message would quote the line.
+    // Position and problem only (packages/shared/src/config-text.ts): the parser's message would quote the line.
     if (!(error instanceof ConfigTextSyntaxError)) throw error;
     throw new TriggerFileError(file, [{ file, path: '', message: `not valid YAML/JSON: ${error.message}` }]);
   }

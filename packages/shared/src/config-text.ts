@@ -1,7 +1,10 @@
 /**
- * Parse the text of edge.yaml. A syntax error is reported as position + problem only: the YAML
- * parser's own messages quote the offending line, which may hold a token. The same rule as the
- * pipeline's functions/core/config-text.ts (a copy: this workspace ships on its own).
+ * Parse the text of a YAML or JSON file the product reads (project config, triggers file, billing
+ * file, edge.yaml). A syntax error is reported as position + problem only: the YAML parser's own messages
+ * quote the offending line (and JSON.parse quotes the text near the error), and that line may hold
+ * an inline `{ value: … }` key or bearer token, so neither message is ever passed on.
+ * Shared by the pipeline and the edge collector (edge.yaml) as `@ekm-pipeline/shared/config-text`,
+ * a subpath of its own so that the reading model does not pull in the YAML parser.
  */
 import { type Document, isAlias, LineCounter, parseDocument, visit } from 'yaml';
 
@@ -107,4 +110,14 @@ function unresolvedAliases(doc: Document): number[] {
     },
   });
   return offsets;
+}
+
+/**
+ * What is wrong with JSON text, from a JSON.parse error, without the text: Node's messages quote
+ * the input near the error (`Unexpected token 'x', "{"token": "ab"... is not valid JSON`).
+ */
+export function jsonSyntaxProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : '';
+  const position = /at position (\d+)/.exec(message)?.[1];
+  return position === undefined ? 'not valid JSON' : `not valid JSON (at character ${Number(position) + 1})`;
 }
