@@ -199,6 +199,10 @@ function cleanRegister(
   backwards: BackwardsStep[],
 ): { t: Float64Array; v: Float64Array } {
   const n = times.length;
+  // A register that never goes backwards is kept as it is (no copy).
+  let monotone = true;
+  for (let k = 1; k < n && monotone; k++) monotone = values[k]! >= values[k - 1]!;
+  if (monotone) return { t: times, v: values };
   const kt = new Float64Array(n);
   const kv = new Float64Array(n); // adjusted (raw + offset)
   const kr = new Float64Array(n); // raw
@@ -351,18 +355,19 @@ export function meterUsage(
   if (hasRev) {
     for (let k = lo; k < hi; k++) if (Number.isFinite(revAll![k]!)) n++;
   } else n = Math.max(0, hi - lo);
-  const times = new Float64Array(n);
-  const fwd = new Float64Array(n);
+  // Without reverse energy the reads used are a window of the columns (views, no copy).
+  const times = hasRev ? new Float64Array(n) : all.subarray(lo, lo + n);
+  const fwd = hasRev ? new Float64Array(n) : reads.kWhTot.subarray(lo, lo + n);
   const rev = hasRev ? new Float64Array(n) : undefined;
-  for (let k = lo, j = 0; k < hi; k++) {
-    if (rev) {
+  if (rev) {
+    for (let k = lo, j = 0; k < hi; k++) {
       const r = revAll![k]!;
       if (!Number.isFinite(r)) continue;
       rev[j] = r;
       fwd[j] = reads.kWhTot[k]! - r;
-    } else fwd[j] = reads.kWhTot[k]!;
-    times[j] = all[k]!;
-    j++;
+      times[j] = all[k]!;
+      j++;
+    }
   }
   const backwards: BackwardsStep[] = [];
   const kWh = new Float64Array(grid.count);
