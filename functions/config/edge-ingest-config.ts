@@ -1,6 +1,7 @@
 import { jsonSyntaxProblem } from '@ekm-pipeline/shared/config-text';
 import { ValidationError } from '../core/errors';
-import { optionalEnv, requiredEnv } from './env';
+import type { AwsGatewayConfig } from './aws-secret-ref';
+import { awsEntriesFromEnv, EDGE_GATEWAY_SHAPE, optionalEnv, requiredEnv } from './env';
 import { ENV } from './env-names';
 import { type ProjectConfig, parseProjectConfig } from './project-config';
 
@@ -18,8 +19,9 @@ export function loadEdgeIngestConfig(env: Readonly<Record<string, string | undef
     // Position only: JSON.parse's message quotes the text, which may hold a secret.
     throw new ValidationError(ENV.EDGE_GATEWAYS_JSON, `is ${jsonSyntaxProblem(cause)}; check the variable's JSON`);
   }
-  if (!Array.isArray(gateways))
-    throw new ValidationError(ENV.EDGE_GATEWAYS_JSON, 'must be a JSON array of {id, tokenSecretId, meters}');
+  const declared = awsEntriesFromEnv<AwsGatewayConfig>(ENV.EDGE_GATEWAYS_JSON, gateways, EDGE_GATEWAY_SHAPE, [
+    { field: 'token', required: true },
+  ]);
   const prefix = optionalEnv(env, ENV.LAKE_PREFIX);
   return parseProjectConfig(
     {
@@ -29,11 +31,7 @@ export function loadEdgeIngestConfig(env: Readonly<Record<string, string | undef
       lake: { bucket: requiredEnv(env, ENV.LAKE_BUCKET), ...(prefix ? { prefix } : {}) },
       state: { table: requiredEnv(env, ENV.STATE_TABLE) },
       edge: {
-        gateways: (gateways as { id: string; tokenSecretId: string; meters: string[] }[]).map((g) => ({
-          id: g.id,
-          token: { secretsManager: g.tokenSecretId },
-          meters: g.meters,
-        })),
+        gateways: declared,
       },
     },
     'environment',

@@ -3,7 +3,7 @@
  * and the CDK app (lib/ sets them), so the two can never drift apart.
  */
 export const ENV = {
-  /** JSON array: [{ "alias": "demo", "secretId": "<Secrets Manager name or ARN>", "tokenSecretId"?: "<name or ARN>", "timezone"?: "America/New_York" }] */
+  /** JSON array, the project file's `keys` shape with Secrets Manager refs: [{ "alias": "demo", "secret": { "secretsManager": "<name or ARN>" }, "token"?: { "secretsManager": "<name or ARN>" }, "timezone"?: "America/New_York" }] */
   EKM_KEYS_JSON: 'EKM_KEYS_JSON',
   EKM_REALTIME_URL: 'EKM_REALTIME_URL',
   EKM_SUMMARY_URL: 'EKM_SUMMARY_URL',
@@ -16,7 +16,7 @@ export const ENV = {
   TRIGGERS_FILE_URI: 'TRIGGERS_FILE_URI',
   /** Comma-separated gateway macs whose drift is applied automatically. */
   DRIFT_AUTO_APPLY_GATEWAYS: 'DRIFT_AUTO_APPLY_GATEWAYS',
-  /** JSON array: [{ "id": "site-1", "tokenSecretId": "<name or ARN>", "meters": ["000350000900"] }] */
+  /** JSON array, the project file's `edge.gateways` shape: [{ "id": "site-1", "token": { "secretsManager": "<name or ARN>" }, "meters": ["000350000900"] }] */
   EDGE_GATEWAYS_JSON: 'EDGE_GATEWAYS_JSON',
   /** Object key in LAKE_BUCKET of the billing file the monthly close reads (URDB records relative to it). */
   BILLING_FILE_KEY: 'BILLING_FILE_KEY',

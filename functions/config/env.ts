@@ -1,5 +1,6 @@
 import { jsonSyntaxProblem } from '@ekm-pipeline/shared/config-text';
 import { ValidationError } from '../core/errors';
+import { type AwsGatewayConfig, type AwsKeyConfig, awsSecretRefProblem } from './aws-secret-ref';
 import { ENV } from './env-names';
 import { EKM_DEFAULT_ENDPOINTS, type ProjectConfig, parseProjectConfig } from './project-config';
 
@@ -21,6 +22,9 @@ export function optionalEnv(env: Env, name: string): string | undefined {
   return value ? value : undefined;
 }
 
+/** How an EDGE_GATEWAYS_JSON entry is written, for messages. */
+export const EDGE_GATEWAY_SHAPE = '{id, token: { secretsManager: "..." }, meters}';
+
 function jsonEnv(env: Env, name: string): unknown {
   const text = optionalEnv(env, name);
   if (text === undefined) return undefined;
@@ -33,20 +37,50 @@ function jsonEnv(env: Env, name: string): unknown {
 }
 
 /**
- * The project config of a Lambda, built from its environment (secrets as Secrets Manager refs).
+ * The entries of a JSON-array variable (EKM_KEYS_JSON, EDGE_GATEWAYS_JSON), each checked to write its
+ * secrets as the project file does, limited to Secrets Manager; the error names the entry and the fix
+ * (`EKM_KEYS_JSON: [0].secretId is the old spelling; write secret: { secretsManager: "..." }`).
+ */
+export function awsEntriesFromEnv<T>(
+  name: string,
+  value: unknown,
+  shape: string,
+  secrets: readonly { readonly field: 'secret' | 'token'; readonly required: boolean }[],
+): T[] {
+  if (!Array.isArray(value)) throw new ValidationError(name, `must be a JSON array of ${shape}`);
+  for (const [i, entry] of value.entries()) {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+      throw new ValidationError(name, `[${i}] must be an object ${shape}`);
+    for (const { field, required } of secrets) {
+      const problem = awsSecretRefProblem(entry as Record<string, unknown>, field, `[${i}]`, required);
+      if (problem) throw new ValidationError(name, problem);
+    }
+  }
+  return value as T[];
+}
+
+/**
+ * The project config of a Lambda, built from its environment. EKM_KEYS_JSON and EDGE_GATEWAYS_JSON
+ * hold keys and gateways in the project file's shape, secrets as `{ secretsManager: "..." }`.
  * Validated by the same schema as the config file, so errors read the same.
  */
 export function projectConfigFromEnv(env: Env): ProjectConfig {
-  const keys = (jsonEnv(env, ENV.EKM_KEYS_JSON) ?? []) as {
-    alias: string;
-    secretId: string;
-    tokenSecretId?: string;
-    timezone?: string;
-  }[];
-  if (!Array.isArray(keys)) throw new ValidationError(ENV.EKM_KEYS_JSON, 'must be a JSON array of {alias, secretId}');
-  const edge = jsonEnv(env, ENV.EDGE_GATEWAYS_JSON) as
-    | { id: string; tokenSecretId: string; meters: string[] }[]
-    | undefined;
+  const keys = awsEntriesFromEnv<AwsKeyConfig>(
+    ENV.EKM_KEYS_JSON,
+    jsonEnv(env, ENV.EKM_KEYS_JSON) ?? [],
+    '{alias, secret: { secretsManager: "..." }, token?, timezone?}',
+    [
+      { field: 'secret', required: true },
+      { field: 'token', required: false },
+    ],
+  );
+  const edgeJson = jsonEnv(env, ENV.EDGE_GATEWAYS_JSON);
+  const edge =
+    edgeJson === undefined
+      ? undefined
+      : awsEntriesFromEnv<AwsGatewayConfig>(ENV.EDGE_GATEWAYS_JSON, edgeJson, EDGE_GATEWAY_SHAPE, [
+          { field: 'token', required: true },
+        ]);
   const bucket = optionalEnv(env, ENV.LAKE_BUCKET);
   const table = optionalEnv(env, ENV.STATE_TABLE);
   const raw = {
@@ -57,12 +91,7 @@ export function projectConfigFromEnv(env: Env): ProjectConfig {
       accountUrl: optionalEnv(env, ENV.EKM_ACCOUNT_URL) ?? EKM_DEFAULT_ENDPOINTS.accountUrl,
       triggerUrl: optionalEnv(env, ENV.EKM_TRIGGER_URL) ?? EKM_DEFAULT_ENDPOINTS.triggerUrl,
     },
-    keys: keys.map((k) => ({
-      alias: k.alias,
-      secret: { secretsManager: k.secretId },
-      ...(k.tokenSecretId ? { token: { secretsManager: k.tokenSecretId } } : {}),
-      ...(k.timezone ? { timezone: k.timezone } : {}),
-    })),
+    keys,
     ...(bucket
       ? {
           lake: { bucket, ...(optionalEnv(env, ENV.LAKE_PREFIX) ? { prefix: optionalEnv(env, ENV.LAKE_PREFIX) } : {}) },
@@ -72,7 +101,7 @@ export function projectConfigFromEnv(env: Env): ProjectConfig {
     ...(edge
       ? {
           edge: {
-            gateways: edge.map((g) => ({ id: g.id, token: { secretsManager: g.tokenSecretId }, meters: g.meters })),
+            gateways: edge,
           },
         }
       : {}),

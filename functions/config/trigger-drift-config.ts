@@ -55,7 +55,7 @@ export function loadTriggerDriftConfig(env: Env): TriggerDriftConfig {
   if (!withToken)
     throw new ValidationError(
       ENV.EKM_KEYS_JSON,
-      'no key has a tokenSecretId; the Trigger API needs a bearer token for the drift check',
+      'no key has a token ({ secretsManager: "..." }); the Trigger API needs a bearer token for the drift check',
     );
   const autoApplyGateways = parseAutoApplyGateways(optionalEnv(env, ENV.DRIFT_AUTO_APPLY_GATEWAYS));
   return { project, keyAlias: withToken.alias, desired, table, autoApplyGateways };

@@ -2,28 +2,19 @@
  * What one deployment (a "stage") of ekm-pipeline needs to know. Read from CDK context
  * (`cdk.json` → `ekm-pipeline`, or `-c ekm-pipeline='{"stageName":"prod",...}'`), validated at synth
  * with messages that quote the bad value, and passed to the stacks as typed props.
- * Secrets are referenced by Secrets Manager name; their values never pass through CDK.
+ * Secrets are written as in the project file, `{ secretsManager: "name-or-arn" }` (the only kind
+ * a Lambda can read); their values never pass through CDK.
  */
+import { type AwsGatewayConfig, type AwsKeyConfig, awsSecretRefProblem } from '../../functions/config/aws-secret-ref';
 import { checkGatewaySet } from '../../functions/core/edge/gateway-set';
 import { isValidTimeZone } from '../../functions/core/ekm/ekm-time';
 import { asError } from '../../functions/core/errors';
 
-export interface StageKeyConfig {
-  /** Non-secret alias used in logs, object keys and tables. */
-  readonly alias: string;
-  /** Secrets Manager secret name holding the EKM Push key. */
-  readonly secretName: string;
-  /** Secrets Manager secret name holding the Trigger API bearer token. @default - no trigger drift for this key */
-  readonly tokenSecretName?: string;
-  /** IANA zone of the site. @default 'UTC' */
-  readonly timezone?: string;
-}
+/** A key: the project file's `keys[]` shape, secrets in Secrets Manager (functions/config/aws-secret-ref.ts). */
+export type StageKeyConfig = AwsKeyConfig;
 
-export interface StageEdgeGateway {
-  readonly id: string;
-  readonly tokenSecretName: string;
-  readonly meters: readonly string[];
-}
+/** An edge gateway: the project file's `edge.gateways[]` shape, token in Secrets Manager. */
+export type StageEdgeGateway = AwsGatewayConfig;
 
 /** The scheduled monthly close (functions/handlers/close-billing.ts). */
 export interface StageBilling {
@@ -131,7 +122,9 @@ export function parseStageConfig(context: unknown): StageConfig {
   if (!Array.isArray(keys)) fail(`keys must be a list, got ${JSON.stringify(keys)}`);
   const seen = new Set<string>();
   for (const [i, k] of keys.entries()) {
-    const key = k as Partial<StageKeyConfig>;
+    if (typeof k !== 'object' || k === null || Array.isArray(k))
+      fail(`keys[${i}] must be an object {alias, secret: { secretsManager: "..." }}, got ${JSON.stringify(k)}`);
+    const key = k as Partial<StageKeyConfig> & Record<string, unknown>;
     if (typeof key.alias !== 'string' || !ALIAS.test(key.alias))
       fail(`keys[${i}].alias must match ${ALIAS}, got ${JSON.stringify(key.alias)}`);
     if (seen.has(key.alias)) fail(`keys[${i}].alias ${JSON.stringify(key.alias)} is used twice`);
@@ -140,24 +133,34 @@ export function parseStageConfig(context: unknown): StageConfig {
       fail(
         `keys[${i}].timezone must be an IANA time zone such as America/New_York, got ${JSON.stringify(key.timezone)}`,
       );
-    if (typeof key.secretName !== 'string' || key.secretName === '')
-      fail(`keys[${i}].secretName must name a Secrets Manager secret, got ${JSON.stringify(key.secretName)}`);
+    const keyProblem =
+      awsSecretRefProblem(key, 'secret', `keys[${i}]`, true) ?? awsSecretRefProblem(key, 'token', `keys[${i}]`, false);
+    if (keyProblem) fail(keyProblem);
   }
   const edgeGateways = (r.edgeGateways ?? []) as StageEdgeGateway[];
+  if (!Array.isArray(edgeGateways)) fail(`edgeGateways must be a list, got ${JSON.stringify(edgeGateways)}`);
   for (const [i, g] of edgeGateways.entries()) {
+    if (typeof g !== 'object' || g === null || Array.isArray(g))
+      fail(
+        `edgeGateways[${i}] must be an object {id, token: { secretsManager: "..." }, meters}, got ${JSON.stringify(g)}`,
+      );
     if (!ALIAS.test(String(g.id))) fail(`edgeGateways[${i}].id must match ${ALIAS}, got ${JSON.stringify(g.id)}`);
     if (!Array.isArray(g.meters) || g.meters.some((m) => !/^\d{12}$/.test(String(m))))
       fail(`edgeGateways[${i}].meters must be 12-digit meter ids, got ${JSON.stringify(g.meters)}`);
+    const tokenProblem = awsSecretRefProblem(
+      g as unknown as Record<string, unknown>,
+      'token',
+      `edgeGateways[${i}]`,
+      true,
+    );
+    if (tokenProblem) fail(tokenProblem);
   }
   // The same safety rules as the project config's edge.gateways (functions/core/edge/gateway-set.ts).
-  const gatewayIssues = checkGatewaySet(
-    edgeGateways.map((g) => ({ id: g.id, token: { secretsManager: String(g.tokenSecretName) }, meters: g.meters })),
-  );
+  const gatewayIssues = checkGatewaySet(edgeGateways.map((g) => ({ id: g.id, token: g.token, meters: g.meters })));
   const stagePath = (text: string) =>
     text.replace(
       /\/edge\/gateways\/(\d+)\/(\w+)(?:\/(\d+))?/g,
-      (_all, i: string, field: string, j?: string) =>
-        `edgeGateways[${i}].${field === 'token' ? 'tokenSecretName' : field}${j === undefined ? '' : `[${j}]`}`,
+      (_all, i: string, field: string, j?: string) => `edgeGateways[${i}].${field}${j === undefined ? '' : `[${j}]`}`,
     );
   if (gatewayIssues[0]) fail(stagePath(`${gatewayIssues[0].path}: ${gatewayIssues[0].message}`));
   const realtimeEveryMinutes = positiveMinutes(r.realtimeEveryMinutes, 'realtimeEveryMinutes', 10, 600);

@@ -54,8 +54,8 @@ export class EtlStack extends Stack {
       [ENV.EKM_KEYS_JSON]: JSON.stringify(
         stage.keys.map((k) => ({
           alias: k.alias,
-          secretId: k.secretName,
-          ...(k.tokenSecretName ? { tokenSecretId: k.tokenSecretName } : {}),
+          secret: k.secret,
+          ...(k.token ? { token: k.token } : {}),
           ...(k.timezone ? { timezone: k.timezone } : {}),
         })),
       ),
@@ -75,8 +75,8 @@ export class EtlStack extends Stack {
     };
     const bindKeys = (fn: lambda.IFunction, withTokens: boolean) => {
       for (const k of stage.keys) {
-        secret(k.secretName).grantRead(fn);
-        if (withTokens && k.tokenSecretName) secret(k.tokenSecretName).grantRead(fn);
+        secret(k.secret.secretsManager).grantRead(fn);
+        if (withTokens && k.token) secret(k.token.secretsManager).grantRead(fn);
       }
     };
 
@@ -191,12 +191,12 @@ export class EtlStack extends Stack {
         environment: {
           ...lakeEnv,
           [ENV.EDGE_GATEWAYS_JSON]: JSON.stringify(
-            stage.edgeGateways.map((g) => ({ id: g.id, tokenSecretId: g.tokenSecretName, meters: g.meters })),
+            stage.edgeGateways.map((g) => ({ id: g.id, token: g.token, meters: g.meters })),
           ),
         },
       });
       bindLake(edgeFn, 'readWrite');
-      for (const g of stage.edgeGateways) secret(g.tokenSecretName).grantRead(edgeFn);
+      for (const g of stage.edgeGateways) secret(g.token.secretsManager).grantRead(edgeFn);
       this.edgeApi = new EdgeIngestApi(this, 'EdgeApi', { handler: edgeFn });
     }
   }

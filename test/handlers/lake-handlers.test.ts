@@ -26,7 +26,7 @@ beforeAll(async () => {
   ]);
   await ensureStateTable(dynamoClientFromConfig({ endpoint: aws.dynamoEndpoint }), 'handler-state');
   Object.assign(process.env, {
-    [ENV.EKM_KEYS_JSON]: JSON.stringify([{ alias: 'demo', secretId: 'ekm/demo' }]),
+    [ENV.EKM_KEYS_JSON]: JSON.stringify([{ alias: 'demo', secret: { secretsManager: 'ekm/demo' } }]),
     [ENV.EKM_REALTIME_URL]: cloud.url,
     [ENV.EKM_SUMMARY_URL]: cloud.url,
     [ENV.EKM_ACCOUNT_URL]: cloud.url,

@@ -38,7 +38,7 @@ describe('bundled close-billing Lambda', () => {
   it('loads, reads the billing file and its URDB record from S3, and fails the run naming the property without usage', async () => {
     // Prepare: synth with bundling
     const stage = parseStageConfig({
-      keys: [{ alias: 'demo', secretName: 'ekm/demo' }],
+      keys: [{ alias: 'demo', secret: { secretsManager: 'ekm/demo' } }],
       billing: { fileKey: 'billing/billing.yaml', timezones: ['America/New_York'] },
     });
     const app = new App({ outdir, context: { ...FEATURE_FLAGS } });

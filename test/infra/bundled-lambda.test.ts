@@ -54,7 +54,7 @@ function bundleDirOf(
 describe('bundled Lambda', () => {
   it('compacts a day of the lake when run from the esbuild bundle CDK produced', async () => {
     // Prepare: synth with bundling (the same construct code `cdk synth` runs)
-    const stage = parseStageConfig({ keys: [{ alias: 'demo', secretName: 'ekm/demo' }] });
+    const stage = parseStageConfig({ keys: [{ alias: 'demo', secret: { secretsManager: 'ekm/demo' } }] });
     const app = new App({ outdir, context: { ...FEATURE_FLAGS } });
     const data = new DataStack(app, 'Data', { stage, datasets: lakeDatasets() });
     new EtlStack(app, 'Etl', {
@@ -101,7 +101,7 @@ describe('bundled Lambda', () => {
         AWS_SECRET_ACCESS_KEY: 'S3RVER',
         AWS_ENDPOINT_URL_S3: aws.s3Endpoint,
         AWS_ENDPOINT_URL_DYNAMODB: aws.dynamoEndpoint,
-        [ENV.EKM_KEYS_JSON]: JSON.stringify([{ alias: 'demo', secretId: 'ekm/demo' }]),
+        [ENV.EKM_KEYS_JSON]: JSON.stringify([{ alias: 'demo', secret: { secretsManager: 'ekm/demo' } }]),
         [ENV.LAKE_BUCKET]: 'bundle-lake',
         [ENV.STATE_TABLE]: 'bundle-state',
       },

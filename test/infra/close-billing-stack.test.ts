@@ -14,7 +14,7 @@ import { EtlStack } from '../../lib/stacks/etl-stack';
 
 const STAGE = parseStageConfig({
   stageName: 'test',
-  keys: [{ alias: 'building-7', secretName: 'ekm/building-7/key' }],
+  keys: [{ alias: 'building-7', secret: { secretsManager: 'ekm/building-7/key' } }],
   billing: {
     fileKey: 'billing/billing.yaml',
     timezones: ['America/New_York', 'Europe/Berlin'],

@@ -10,9 +10,15 @@ import { DRIFT_METRIC, EtlStack } from '../../lib/stacks/etl-stack';
 
 const STAGE = parseStageConfig({
   stageName: 'test',
-  keys: [{ alias: 'building-7', secretName: 'ekm/building-7/key', tokenSecretName: 'ekm/building-7/token' }],
+  keys: [
+    {
+      alias: 'building-7',
+      secret: { secretsManager: 'ekm/building-7/key' },
+      token: { secretsManager: 'ekm/building-7/token' },
+    },
+  ],
   triggersFileKey: 'config/triggers.yaml',
-  edgeGateways: [{ id: 'site-1', tokenSecretName: 'ekm/edge/site-1', meters: ['000350000900'] }],
+  edgeGateways: [{ id: 'site-1', token: { secretsManager: 'ekm/edge/site-1' }, meters: ['000350000900'] }],
   alarmEmail: 'ops@example.com',
 });
 
@@ -203,7 +209,11 @@ describe('EtlStack', () => {
       Environment: { Variables: Match.objectLike({ [ENV.EKM_KEYS_JSON]: env }) },
     });
     expect(JSON.parse(env.asString())).toEqual([
-      { alias: 'building-7', secretId: 'ekm/building-7/key', tokenSecretId: 'ekm/building-7/token' },
+      {
+        alias: 'building-7',
+        secret: { secretsManager: 'ekm/building-7/key' },
+        token: { secretsManager: 'ekm/building-7/token' },
+      },
     ]);
   });
 
@@ -226,7 +236,7 @@ describe('EtlStack', () => {
   });
 
   it('deploys neither drift nor edge ingest when the stage does not ask for them', () => {
-    const { etl: bare } = synth(parseStageConfig({ keys: [{ alias: 'a', secretName: 's' }] }));
+    const { etl: bare } = synth(parseStageConfig({ keys: [{ alias: 'a', secret: { secretsManager: 's' } }] }));
     bare.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
     expect(
       Object.keys(bare.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs22.x' } })),
@@ -237,11 +247,35 @@ describe('EtlStack', () => {
 describe('stage config', () => {
   it.each([
     [{ stageName: 'Prod!' }, /stageName must match/],
-    [{ keys: [{ alias: 'Bad Alias', secretName: 's' }] }, /keys\[0\]\.alias must match/],
-    [{ keys: [{ alias: 'a', secretName: '' }] }, /keys\[0\]\.secretName must name/],
+    [{ keys: [{ alias: 'Bad Alias', secret: { secretsManager: 's' } }] }, /keys\[0\]\.alias must match/],
+    [{ keys: [{ alias: 'a' }] }, /keys\[0\]\.secret is missing; write secret: \{ secretsManager: "\.\.\." \}/],
+    [
+      { keys: [{ alias: 'a', secretName: 's' }] },
+      'keys[0].secretName is the old spelling; write secret: { secretsManager: "..." }',
+    ],
+    [
+      { keys: [{ alias: 'a', secret: { secretsManager: 's' }, tokenSecretName: 't' }] },
+      'keys[0].tokenSecretName is the old spelling; write token: { secretsManager: "..." }',
+    ],
+    [
+      { keys: [{ alias: 'a', secret: { env: 'EKM_KEY' } }] },
+      /keys\[0\]\.secret: must be exactly one of \{secretsManager: ARN\} \(got keys: env\); in AWS a secret is read from Secrets Manager/,
+    ],
+    [
+      { keys: [{ alias: 'a', secret: { secretsManager: '' } }] },
+      /keys\[0\]\.secret: secretsManager must be a non-empty string/,
+    ],
+    [
+      { edgeGateways: [{ id: 'g', tokenSecretName: 't', meters: ['000350000900'] }] },
+      'edgeGateways[0].tokenSecretName is the old spelling; write token: { secretsManager: "..." }',
+    ],
+    [
+      { edgeGateways: [{ id: 'g', token: { value: 'x' }, meters: ['000350000900'] }] },
+      /edgeGateways\[0\]\.token: must be exactly one of \{secretsManager: ARN\} \(got keys: value\)/,
+    ],
     [{ realtimeEveryMinutes: 0 }, /realtimeEveryMinutes must be a whole number of minutes from 1 to 600, got 0/],
     [
-      { edgeGateways: [{ id: 'g', tokenSecretName: 't', meters: ['350000900'] }] },
+      { edgeGateways: [{ id: 'g', token: { secretsManager: 't' }, meters: ['350000900'] }] },
       /edgeGateways\[0\]\.meters must be 12-digit/,
     ],
   ])('fails when the stage config is %p', (raw, message) => {

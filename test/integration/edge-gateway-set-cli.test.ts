@@ -76,28 +76,28 @@ describe('stage config edgeGateways (CDK synth)', () => {
   it.each([
     [
       [
-        { id: 'site-1', tokenSecretName: 't1', meters: [] },
-        { id: 'site-1', tokenSecretName: 't2', meters: [] },
+        { id: 'site-1', token: { secretsManager: 't1' }, meters: [] },
+        { id: 'site-1', token: { secretsManager: 't2' }, meters: [] },
       ],
       /edgeGateways\[1\]\.id: duplicate gateway id "site-1"/,
     ],
     [
       [
-        { id: 'site-1', tokenSecretName: 't1', meters: [] },
-        { id: 'site-2', tokenSecretName: 't1', meters: [] },
+        { id: 'site-1', token: { secretsManager: 't1' }, meters: [] },
+        { id: 'site-2', token: { secretsManager: 't1' }, meters: [] },
       ],
-      /edgeGateways\[1\]\.tokenSecretName: gateway "site-2" uses the same token/,
+      /edgeGateways\[1\]\.token: gateway "site-2" uses the same token/,
     ],
     [
       [
-        { id: 'site-1', tokenSecretName: 't1', meters: ['000350000900'] },
-        { id: 'site-2', tokenSecretName: 't2', meters: ['000350000900'] },
+        { id: 'site-1', token: { secretsManager: 't1' }, meters: ['000350000900'] },
+        { id: 'site-2', token: { secretsManager: 't2' }, meters: ['000350000900'] },
       ],
       /edgeGateways\[1\]\.meters\[0\]: meter "000350000900" is also on gateway "site-1"/,
     ],
   ])('fails at synth on an unsafe gateway set (%#)', (edgeGateways, message) => {
-    expect(() => parseStageConfig({ stageName: 'dev', keys: [{ alias: 'a', secretName: 's' }], edgeGateways })).toThrow(
-      message,
-    );
+    expect(() =>
+      parseStageConfig({ stageName: 'dev', keys: [{ alias: 'a', secret: { secretsManager: 's' } }], edgeGateways }),
+    ).toThrow(message);
   });
 });

@@ -148,7 +148,9 @@ describe('edge ingest endpoint (local server, real S3-compatible lake and Dynamo
 
   it('reads the Lambda config from the environment the CDK stack sets', () => {
     const cfg = loadEdgeIngestConfig({
-      EDGE_GATEWAYS_JSON: JSON.stringify([{ id: 'site-1', tokenSecretId: 'ekm/edge/site-1', meters: METERS }]),
+      EDGE_GATEWAYS_JSON: JSON.stringify([
+        { id: 'site-1', token: { secretsManager: 'ekm/edge/site-1' }, meters: METERS },
+      ]),
       LAKE_BUCKET: 'lake-bucket',
       STATE_TABLE: 'state-table',
     });

@@ -76,7 +76,10 @@ describe('keys[].timezone', () => {
 
   it('fails at synth when a stage key names an unknown zone', () => {
     expect(() =>
-      parseStageConfig({ stageName: 'dev', keys: [{ alias: 'a', secretName: 's', timezone: 'Mars/Olympus' }] }),
+      parseStageConfig({
+        stageName: 'dev',
+        keys: [{ alias: 'a', secret: { secretsManager: 's' }, timezone: 'Mars/Olympus' }],
+      }),
     ).toThrow(/keys\[0\]\.timezone must be an IANA time zone.*Mars\/Olympus/);
   });
 });

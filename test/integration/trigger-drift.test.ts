@@ -50,7 +50,9 @@ describe('trigger-drift handler against DynamoDB Local, s3rver and the local EKM
   let cloud: FakeCloud;
   const dynamo = () => dynamoClientFromConfig({ endpoint: aws.dynamoEndpoint });
   const env = (autoApply = '') => ({
-    EKM_KEYS_JSON: JSON.stringify([{ alias: 'demo', secretId: 'ekm/demo/key', tokenSecretId: 'ekm/demo/token' }]),
+    EKM_KEYS_JSON: JSON.stringify([
+      { alias: 'demo', secret: { secretsManager: 'ekm/demo/key' }, token: { secretsManager: 'ekm/demo/token' } },
+    ]),
     EKM_ACCOUNT_URL: cloud.url,
     EKM_TRIGGER_URL: cloud.url,
     STATE_TABLE: TABLE,

@@ -47,7 +47,7 @@ describe('JSON in environment variables', () => {
   it('fails on bad EKM_KEYS_JSON with the position, never the text', () => {
     // Prepare: a token pasted where a secret id belongs, with a missing quote.
     const env = {
-      EKM_KEYS_JSON: `[{"alias": "demo", "secretId": ${TOKEN}}]`,
+      EKM_KEYS_JSON: `[{"alias": "demo", "secret": {"secretsManager": ${TOKEN}}}]`,
       LAKE_BUCKET: 'lake',
       STATE_TABLE: 'state',
     };
