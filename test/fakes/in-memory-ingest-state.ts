@@ -1,8 +1,20 @@
 import type { CursorDataset, GapRecord, IngestState, LeaseInfo, RunRecord } from '../../functions/ports/ingest-state';
 
-/** IngestState in memory with the same forward-only and lease semantics as the DynamoDB adapter. */
+/** How the DynamoDB adapter keys a run (its sort key): start time, then run id. */
+const runKey = (r: RunRecord) => `${r.alias}#${new Date(r.startedAtMs).toISOString()}#${r.runId}`;
+const byKey =
+  <T>(key: (t: T) => string) =>
+  (a: T, b: T) =>
+    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+
+/**
+ * IngestState in memory with the same rules as the DynamoDB adapter (test/adapters/ingest-state-contract.test.ts):
+ * forward-only cursors, runs keyed by (alias, start, id) and listed newest first, one gap per
+ * (alias, meter, start), leases free only once strictly past their end.
+ */
 export class InMemoryIngestState implements IngestState {
   readonly cursors = new Map<string, number>();
+  /** Runs in the order they were first put. */
   readonly runs: RunRecord[] = [];
   readonly gaps: GapRecord[] = [];
   readonly locks = new Map<string, { owner: string; until: number }>();
@@ -22,30 +34,39 @@ export class InMemoryIngestState implements IngestState {
     }
   }
   async putRun(run: RunRecord) {
-    const i = this.runs.findIndex((r) => r.runId === run.runId);
+    const i = this.runs.findIndex((r) => runKey(r) === runKey(run));
     if (i >= 0) this.runs[i] = run;
     else this.runs.push(run);
   }
   async failStaleRun(run: RunRecord, reason: string, nowMs: number) {
-    const i = this.runs.findIndex((r) => r.runId === run.runId);
+    const i = this.runs.findIndex((r) => runKey(r) === runKey(run));
     const stored = this.runs[i];
     if (stored?.status !== 'running') return false;
+    // As the adapter: the summary written is the caller's run summary plus the (truncated) reason.
     this.runs[i] = {
       ...stored,
       status: 'failed',
       finishedAtMs: nowMs,
-      summary: { ...(stored.summary ?? {}), error: reason },
+      summary: { ...(run.summary ?? {}), error: reason.slice(0, 500) },
     };
     return true;
   }
-  async listRuns(alias: string) {
-    return this.runs.filter((r) => r.alias === alias).reverse();
+  async listRuns(alias: string, limit = 20) {
+    return this.runs
+      .filter((r) => r.alias === alias)
+      .sort(byKey(runKey))
+      .reverse()
+      .slice(0, limit)
+      .map((r) => ({ ...r, summary: { ...(r.summary ?? {}) } }));
   }
   async recordGap(gap: GapRecord) {
-    this.gaps.push(gap);
+    const key = (g: GapRecord) => `${g.alias}#${g.meter}#${g.fromMs}`;
+    const i = this.gaps.findIndex((g) => key(g) === key(gap));
+    if (i >= 0) this.gaps[i] = gap;
+    else this.gaps.push(gap);
   }
   async listGaps(alias: string) {
-    return this.gaps.filter((g) => g.alias === alias);
+    return this.gaps.filter((g) => g.alias === alias).sort(byKey((g) => `${g.meter}#${g.fromMs}`));
   }
   async acquireLock(name: string, owner: string, ttlMs: number, nowMs: number) {
     const held = this.locks.get(name);
