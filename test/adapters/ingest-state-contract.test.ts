@@ -26,7 +26,9 @@ const implementations: [string, () => Promise<IngestState>][] = [
   ],
 ];
 
-const T0 = Date.UTC(2026, 2, 1);
+// Start of today (UTC): run and lease items carry a TTL from these times, and DynamoDB Local's TTL
+// sweeper deletes items whose `expiresAt` has passed, so a fixed date in the past makes the suite flaky.
+const T0 = Math.floor(Date.now() / 86_400_000) * 86_400_000;
 const run = (runId: string, startedAtMs: number, extra: Partial<RunRecord> = {}): RunRecord => ({
   runId,
   job: 'ingest-realtime',
