@@ -137,7 +137,7 @@ export function registerBillClose(bill: Command): void {
     .option('--amount <amount>', 'amount to credit, in the invoice’s currency (default: what is left of its total)')
     .option(
       '--request-id <id>',
-      'idempotency key (a ticket reference): the same id never issues two notes (default: derived from invoice, amount and reason)',
+      'idempotency key (e.g. your support case or letter reference): the same id never issues two notes (default: derived from invoice, amount and reason)',
     )
     .option('--config <path>', CONFIG_OPTION_HELP)
     .option('--json', 'print a JSON document instead of text', false)

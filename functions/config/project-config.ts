@@ -53,7 +53,7 @@ export interface ProjectConfig {
   };
 }
 
-/** EKM's public hosts (docs/ekm-cloud-api.md §1.1). */
+/** EKM's public hosts (docs/ekm-push-apis.md §1.1). */
 export const EKM_DEFAULT_ENDPOINTS: EkmEndpoints = {
   realtimeUrl: 'https://api.ekmpush.com',
   summaryUrl: 'https://summary.ekmpush.com',

@@ -42,7 +42,7 @@ export interface CreditNoteInput {
   readonly property: string;
   /** The closed invoice's number (`ELM-2026-03-0002`). */
   readonly invoiceNumber: string;
-  /** Idempotency key of this correction (a ticket or letter reference); `[A-Za-z0-9._-]`. */
+  /** Idempotency key of this correction (e.g. a support case or letter reference); `[A-Za-z0-9._-]`. */
   readonly requestId: string;
   readonly reason: string;
   /** Positive amount in minor units; default the whole remaining total. */

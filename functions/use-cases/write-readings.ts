@@ -527,7 +527,7 @@ export function lakeObjectOrder(a: string, b: string): number {
 }
 
 /**
- * The entry point for other writers (edge ingest, issue #5): write readings of one origin.
+ * The entry point for other writers (edge ingest): write readings of one origin.
  * `makeWriteReadings({ objectStore, clock })(readings, { via })`.
  */
 export function makeWriteReadings(deps: LakeWriterDeps) {

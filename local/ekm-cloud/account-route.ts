@@ -3,7 +3,7 @@ import type { FakeRequest, FakeResponse, FakeRoute } from './fake-http';
 import { keyCanSeeGateway } from './identities';
 
 /**
- * The Account API (`/account/api/{account|gateway|meter}`, docs/ekm-cloud-api.md §4). GET is documented; POST
+ * The Account API (`/account/api/{account|gateway|meter}`, docs/ekm-push-apis.md §4). GET is documented; POST
  * is accepted too (one rendering of EKM's page labels it POST). No bearer token is needed (our choice, §1.2).
  * Shapes: `account` as in EKM's sample; `gateway` → `{gateways:[{mac_address,name,meters:[{address,
  * protocol}]}]}`; `meter` → `{meters:[{address,protocol,gateway}]}` (both our choice; `id` filters and

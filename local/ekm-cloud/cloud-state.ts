@@ -10,7 +10,7 @@ import type { SimOptions } from './simulator';
  */
 export interface CloudBehaviour {
   /**
-   * How API status codes 1000–1300 are sent (undocumented, docs/ekm-cloud-api.md §6.1, §7). `json` (default):
+   * How API status codes 1000–1300 are sent (undocumented, docs/ekm-push-apis.md §6.1, §7). `json` (default):
    * `{"error":{"code":1102,"message":"…"}}` with HTTP 400 (11xx, 1200, 1004), 200 (1000–1003) or
    * 500 (1300). `legacy-text`: the Summary API answers errors with HTTP 200 and a text body starting
    * with `Error` (as the 2015 summary API did, §3.6); other APIs keep the JSON form.

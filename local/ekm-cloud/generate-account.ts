@@ -57,7 +57,7 @@ export function generateAccount(opts: GenerateAccountOptions): FakeAccount {
 }
 
 /**
- * Mint an EKM-shaped key: unpadded base64 of `<8 digits>:<8 chars>` (docs/ekm-cloud-api.md §1.2; the structure is inferred),
+ * Mint an EKM-shaped key: unpadded base64 of `<8 digits>:<8 chars>` (docs/ekm-push-apis.md §1.2; the structure is inferred),
  * deterministic from a label.
  */
 export function mintKey(label: string): string {

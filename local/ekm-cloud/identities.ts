@@ -2,7 +2,7 @@ import type { MeterId } from '../../functions/core/readings/meter-id';
 
 /**
  * Who exists in the local EKM cloud: keys, bearer tokens, gateways and meters. Defaults are
- * EKM's documented demo identities (docs/ekm-cloud-api.md §1.2); runs can add more.
+ * EKM's documented demo identities (docs/ekm-push-apis.md §1.2); runs can add more.
  */
 export type KeyKind = 'account' | 'gateway' | 'meter';
 

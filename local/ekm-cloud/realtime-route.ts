@@ -6,10 +6,10 @@ import type { FakeRequest, FakeResponse, FakeRoute } from './fake-http';
 import type { FakeGateway, FakeMeter } from './identities';
 import { hashUnit, MINUTE_MS, readTimeMs, type SimRead, simulateRead } from './simulator';
 
-/** The Realtime API keeps the latest 1000 reads per meter (docs/ekm-cloud-api.md §2). */
+/** The Realtime API keeps the latest 1000 reads per meter (docs/ekm-push-apis.md §2). */
 export const RING_SIZE = 1000;
 
-/** Path-style names (docs/ekm-cloud-api.md §2.1) → query names. */
+/** Path-style names (docs/ekm-push-apis.md §2.1) → query names. */
 const PATH_ALIASES: Readonly<Record<string, string>> = {
   key: 'key',
   count: 'cnt',
@@ -86,7 +86,7 @@ function utcParts(ms: number): {
 }
 
 /**
- * One read on the wire. Choices (docs/ekm-cloud-api.md §2.5, §7): `Good`, `Good_Reads_Ratio` and
+ * One read on the wire. Choices (docs/ekm-push-apis.md §2.5, §7): `Good`, `Good_Reads_Ratio` and
  * `Time_Stamp_UTC_ms` are JSON numbers; every other value is a decimal string. `Date` is
  * `YYYY-MM-DD` and `Time` `HH:MM:SS.mmm`, both in `tz` (UTC by default).
  */
@@ -135,7 +135,7 @@ function readMeter(state: CloudState, query: URLSearchParams): FakeResponse {
   const cntRaw = intParam(query, 'cnt');
   if (isResponse(cntRaw)) return cntRaw;
   if (cntRaw !== undefined && cntRaw < 1) return ekmError(1102, `Invalid value: cnt=${cntRaw} (1..1000)`);
-  // Choice (docs/ekm-cloud-api.md §7): cnt above 1000 is clamped, not rejected; the ring only holds 1000.
+  // Choice (docs/ekm-push-apis.md §7): cnt above 1000 is clamped, not rejected; the ring only holds 1000.
   const cnt = Math.min(cntRaw ?? 1, RING_SIZE);
   const since = intParam(query, 'since');
   if (isResponse(since)) return since;
@@ -157,7 +157,7 @@ function readMeter(state: CloudState, query: URLSearchParams): FakeResponse {
   const serials = splitList(query.get('meters'));
   let entries: { meter: FakeMeter; gateway: FakeGateway }[];
   if (serials.length === 0) {
-    // Choice (docs/ekm-cloud-api.md §7): leaving `meters` out returns every meter of the key.
+    // Choice (docs/ekm-push-apis.md §7): leaving `meters` out returns every meter of the key.
     entries = visibleMeters(state, key);
   } else {
     entries = [];

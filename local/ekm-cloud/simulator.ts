@@ -172,7 +172,7 @@ const pad2 = (n: number) => String(n).padStart(2, '0');
 
 function meterTime(ms: number): string {
   // yyMMddWWhhmmss, WW = weekday with Sunday = 00 (our choice; real meters write Sunday = 01,
-  // docs/ekm-cloud-api.md §2.5); the simulated meter clock runs on UTC.
+  // docs/ekm-push-apis.md §2.5); the simulated meter clock runs on UTC.
   const d = new Date(ms);
   return `${pad2(d.getUTCFullYear() % 100)}${pad2(d.getUTCMonth() + 1)}${pad2(d.getUTCDate())}${pad2(d.getUTCDay())}${pad2(d.getUTCHours())}${pad2(d.getUTCMinutes())}${pad2(d.getUTCSeconds())}`;
 }

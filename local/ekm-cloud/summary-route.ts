@@ -11,7 +11,7 @@ import { bucketBounds, simulateReads, summarizeReads } from './simulator';
 const REPORTS: readonly SummaryReport[] = ['15', 'hr', 'dy', 'wk', 'mo', 'range'];
 /** Largest `limit` the local EKM cloud serves per page (and the default page size). */
 export const SUMMARY_MAX_LIMIT = 1000;
-/** Default span when `start_date` is absent (docs/ekm-cloud-api.md §3.2: EKM's range defaults to a month back). */
+/** Default span when `start_date` is absent (docs/ekm-push-apis.md §3.2: EKM's range defaults to a month back). */
 const DEFAULT_SPAN_MS: Readonly<Record<SummaryReport, number>> = {
   '15': 86_400_000,
   hr: 7 * 86_400_000,
@@ -36,7 +36,7 @@ export function makeSummaryRoute(state: CloudState): FakeRoute {
     if (req.path !== '/summary' && req.path !== '/summary/') return undefined;
     const res = summary(state, req.query, recordCache);
     if (state.behaviour.errorStyle === 'legacy-text' && res.status !== 200 && isEkmErrorBody(res.body)) {
-      // The 2015 summary API: HTTP 200 and a text body starting with "Error" (docs/ekm-cloud-api.md §3.6).
+      // The 2015 summary API: HTTP 200 and a text body starting with "Error" (docs/ekm-push-apis.md §3.6).
       return { status: 200, headers: { 'content-type': 'text/plain' }, body: `Error: ${res.body.error.message}` };
     }
     return res;

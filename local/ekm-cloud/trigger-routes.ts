@@ -37,7 +37,7 @@ function isNumeric(value: unknown): boolean {
 
 /**
  * The local EKM cloud's Trigger API (`/api/trigger`), as EKM documents it
- * (docs/ekm-cloud-api.md §5): lookup by `trigger=` uuid or `gateway=` mac (both answer
+ * (docs/ekm-push-apis.md §5): lookup by `trigger=` uuid or `gateway=` mac (both answer
  * `{"triggers":[...]}`), POST create (`?gateway=`, body `{"trigger":{...}}`), PUT modify (body
  * `{"trigger":{"trigger_uuid":...,...}}`), DELETE (body `{"trigger_uuid":...}`), `indent=n`.
  * A bearer token is required on every request (403 when missing or unknown; READ tokens get 403

@@ -103,7 +103,7 @@ export function normalizeReadMeter(json: unknown, ctx: ParseContext, raw?: strin
     const protocol =
       s.Protocol === 'v3' || s.Protocol === 'v4' || s.Protocol === 'v5' ? (s.Protocol as MeterProtocol) : undefined;
     const data = s.ReadData;
-    // A failing meter may come back without ReadData (docs/ekm-cloud-api.md §2.4): no reads, not an error.
+    // A failing meter may come back without ReadData (docs/ekm-push-apis.md §2.4): no reads, not an error.
     if (data === undefined) continue;
     if (!Array.isArray(data)) return fail(ctx, `meter ${meter}: ReadData is not an array`);
     const reads: Reading[] = [];

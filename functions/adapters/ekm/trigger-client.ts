@@ -42,7 +42,7 @@ function statusOf(error: unknown): number | undefined {
 }
 
 /**
- * The Trigger API over the HttpClient port (docs/ekm-cloud-api.md §5):
+ * The Trigger API over the HttpClient port (docs/ekm-push-apis.md §5):
  * `Authorization: Bearer`, `Accept`/`Content-Type: application/json`, `key=` in the query.
  * Works with clients that throw on non-2xx (UndiciHttpClient, error carries `status`) and with
  * clients that return the response.

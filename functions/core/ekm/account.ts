@@ -6,7 +6,7 @@ import { encodeQuery } from './realtime';
 
 /**
  * Account API (`/account/api/{account|gateway|meter}`), pure. The `account` target's shape is
- * EKM's sample (docs/ekm-cloud-api.md §4); gateway objects carry `name` and `meters` (seen in client code).
+ * EKM's sample (docs/ekm-push-apis.md §4); gateway objects carry `name` and `meters` (seen in client code).
  * Meter entries are accepted as `{address}` objects or bare strings.
  */
 export type AccountTarget = 'account' | 'gateway' | 'meter';

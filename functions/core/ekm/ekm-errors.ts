@@ -6,7 +6,7 @@ import type { MeterId } from '../readings/meter-id';
  * the request's secrets and this module runs {@link redactSecrets} before anything reaches `message`.
  */
 
-/** The API status codes EKM documents (docs/ekm-cloud-api.md §6.1). */
+/** The API status codes EKM documents (docs/ekm-push-apis.md §6.1). */
 export const EKM_STATUS_MEANINGS: Readonly<Record<number, string>> = {
   1000: 'no data for the meters',
   1001: 'no data for the meters between the start and end dates',
@@ -113,7 +113,7 @@ function ekmCode(value: unknown): number | undefined {
 
 /**
  * Recognise an EKM API status carried in a body. How EKM carries codes 1000–1300 is not documented
- * (docs/ekm-cloud-api.md §6), so this accepts the shapes a server could plausibly use — `{"error":{"code":N,
+ * (docs/ekm-push-apis.md §6), so this accepts the shapes a server could plausibly use — `{"error":{"code":N,
  * "message":…}}` (what the local EKM cloud sends), `{"code":N}`, `{"status_code":N}`, `{"status":N}`
  * — plus the legacy Summary text body that starts with `Error` (mapped to 1100, invalid query).
  * Returns undefined when the body is not an error.

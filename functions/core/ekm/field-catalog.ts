@@ -4,7 +4,7 @@ import type { MeterProtocol } from '../readings/reading';
  * The EKM field catalog: every Realtime field name the pipeline knows, per protocol, with its value
  * type. One module for the client (field validation, decimal-string parsing), the local EKM cloud
  * (what a v3/v4 read contains), the lake (Parquet columns) and the trigger and edge work.
- * Sources: docs/ekm-cloud-api.md §2.6 (EKM's field reference, ekmmeters.py field blocks, client code).
+ * Sources: docs/ekm-push-apis.md §2.6 (EKM's field reference, ekmmeters.py field blocks, client code).
  */
 
 /** `number`: EKM sends decimal text (or a JSON number) that the client parses; `text`: kept as a string. */
@@ -99,7 +99,7 @@ export function fieldsForProtocol(protocol: MeterProtocol): string[] {
   return FIELD_CATALOG.filter((f) => f.protocols.includes(protocol)).map((f) => f.name);
 }
 
-/** Summary aggregate suffixes per role (docs/ekm-cloud-api.md §3.5; `_DeltaMin` is not offered: never seen). */
+/** Summary aggregate suffixes per role (docs/ekm-push-apis.md §3.5; `_DeltaMin` is not offered: never seen). */
 export const SUMMARY_AGGREGATES: Readonly<Record<'counter' | 'gauge', readonly string[]>> = {
   counter: ['First', 'Last', 'Diff', 'Min', 'Max', 'DeltaMax'],
   gauge: ['Average', 'StdDev', 'Min', 'Max'],

@@ -16,7 +16,7 @@ import type { RealtimeQuery } from './api-types';
  * and where each cursor may move once the lake holds the reads.
  */
 
-/** EKM's 15-minute summary bucket (docs/ekm-cloud-api.md, Summary API). */
+/** EKM's 15-minute summary bucket (docs/ekm-push-apis.md, Summary API). */
 export const SUMMARY_BUCKET_MS = 15 * 60_000;
 
 /** A meter to ingest and the protocol its requests are sent with. */

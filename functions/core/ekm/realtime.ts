@@ -294,7 +294,7 @@ export function normalizeReadMeterWithRejections(json: unknown, ctx: ParseContex
     }
     const protocol = isMeterProtocol(s.Protocol) ? s.Protocol : undefined;
     const data = s.ReadData;
-    // A failing meter may come back without ReadData (docs/ekm-cloud-api.md §2.4): no reads, not an error.
+    // A failing meter may come back without ReadData (docs/ekm-push-apis.md §2.4): no reads, not an error.
     if (data === undefined) continue;
     if (!Array.isArray(data)) return fail(ctx, `meter ${meter}: ReadData is not an array`);
     const reads: Reading[] = [];

@@ -1,12 +1,12 @@
 /**
  * Desired-state model for gateway triggers ("triggers as code"). Field names follow EKM's Trigger
- * API (docs/ekm-cloud-api.md §5.2) so a file reads like the API's own JSON; the
+ * API (docs/ekm-push-apis.md §5.2) so a file reads like the API's own JSON; the
  * only rename is `name` for `trigger_name`. Identity: a trigger is its `name` within its gateway.
  */
 
 /**
  * Every threshold test the Trigger API is known to accept, in ONE place: EKM's table lists
- * the six comparisons; its own request examples use `rise_eq` (docs/ekm-cloud-api.md §5.2: the full list is
+ * the six comparisons; its own request examples use `rise_eq` (docs/ekm-push-apis.md §5.2: the full list is
  * unknown, `fall_eq` would be a guess, so it is not here).
  */
 export const THRESHOLD_TESTS = ['==', '!=', '>=', '<=', '>', '<', 'rise_eq'] as const;

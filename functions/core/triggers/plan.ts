@@ -55,7 +55,7 @@ export interface PlanOptions {
   readonly prune?: boolean;
   /**
    * Attributes the Trigger API cannot modify in place; a change to one becomes delete + create.
-   * EKM documents PUT as taking the trigger attributes (docs/ekm-cloud-api.md §5.1), so by default
+   * EKM documents PUT as taking the trigger attributes (docs/ekm-push-apis.md §5.1), so by default
    * everything is in place.
    */
   readonly replaceOn?: readonly TriggerAttribute[];
