@@ -1,27 +1,18 @@
 import { DynamoBillingStore } from '../../functions/adapters/dynamo-billing-store';
-import { dynamoClientFromConfig, ensureStateTable } from '../../functions/adapters/dynamo-state-table';
 import { contentHash, documentNumber, draftsDigest } from '../../functions/core/billing/close';
 import type { BillingStore, DraftRecord, FreezeRequest } from '../../functions/ports/billing-store';
-import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
+import { dynamoLocalForContract } from '../fakes/dynamo-contract';
 import { InMemoryBillingStore } from '../fakes/in-memory-billing-store';
 
 // One contract, two implementations (ports/billing-store.ts): the fake used by fast tests must keep
 // the same rules as the DynamoDB store the product runs on.
-let aws: LocalAws;
-beforeAll(async () => {
-  aws = await startLocalAws();
-}, 60_000);
-afterAll(async () => aws?.close());
-
-let tables = 0;
+const freshTable = dynamoLocalForContract('billing-contract');
 const implementations: [string, () => Promise<BillingStore>][] = [
   ['InMemoryBillingStore', async () => new InMemoryBillingStore()],
   [
     'DynamoBillingStore',
     async () => {
-      const ddb = dynamoClientFromConfig({ endpoint: aws.dynamoEndpoint });
-      const table = `billing-contract-${++tables}`;
-      await ensureStateTable(ddb, table);
+      const { ddb, table } = await freshTable();
       return new DynamoBillingStore(ddb, table);
     },
   ],

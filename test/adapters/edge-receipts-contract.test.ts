@@ -1,26 +1,17 @@
 import { DynamoEdgeReceipts } from '../../functions/adapters/dynamo-edge-receipts';
-import { dynamoClientFromConfig, ensureStateTable } from '../../functions/adapters/dynamo-state-table';
 import type { EdgeReceipt, EdgeReceipts } from '../../functions/ports/edge-receipts';
-import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
+import { dynamoLocalForContract } from '../fakes/dynamo-contract';
 import { InMemoryEdgeReceipts } from '../fakes/in-memory-edge-receipts';
 
 // One contract, two implementations (ports/edge-receipts.ts): the fake used by fast tests must keep
 // the same rules as the DynamoDB receipts the product runs on.
-let aws: LocalAws;
-beforeAll(async () => {
-  aws = await startLocalAws();
-}, 60_000);
-afterAll(async () => aws?.close());
-
-let tables = 0;
+const freshTable = dynamoLocalForContract('edge-contract');
 const implementations: [string, () => Promise<EdgeReceipts>][] = [
   ['in memory', async () => new InMemoryEdgeReceipts()],
   [
     'DynamoDB Local',
     async () => {
-      const ddb = dynamoClientFromConfig({ endpoint: aws.dynamoEndpoint });
-      const table = `edge-contract-${++tables}`;
-      await ensureStateTable(ddb, table);
+      const { ddb, table } = await freshTable();
       return new DynamoEdgeReceipts(ddb, table);
     },
   ],

@@ -1,26 +1,17 @@
 import { DynamoIngestState } from '../../functions/adapters/dynamo-ingest-state';
-import { dynamoClientFromConfig, ensureStateTable } from '../../functions/adapters/dynamo-state-table';
 import type { GapRecord, IngestState, RunRecord } from '../../functions/ports/ingest-state';
-import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
+import { dynamoLocalForContract } from '../fakes/dynamo-contract';
 import { InMemoryIngestState } from '../fakes/in-memory-ingest-state';
 
 // One contract, two implementations (ports/ingest-state.ts): the fake used by fast tests must keep
 // the same rules as the DynamoDB state the product runs on.
-let aws: LocalAws;
-beforeAll(async () => {
-  aws = await startLocalAws();
-}, 60_000);
-afterAll(async () => aws?.close());
-
-let tables = 0;
+const freshTable = dynamoLocalForContract('ingest-contract');
 const implementations: [string, () => Promise<IngestState>][] = [
   ['in memory', async () => new InMemoryIngestState()],
   [
     'DynamoDB Local',
     async () => {
-      const ddb = dynamoClientFromConfig({ endpoint: aws.dynamoEndpoint });
-      const table = `ingest-contract-${++tables}`;
-      await ensureStateTable(ddb, table);
+      const { ddb, table } = await freshTable();
       return new DynamoIngestState(ddb, table);
     },
   ],

@@ -1,26 +1,17 @@
-import { dynamoClientFromConfig, ensureStateTable } from '../../functions/adapters/dynamo-state-table';
 import { DynamoTriggerDriftStore } from '../../functions/adapters/dynamo-trigger-drift-store';
 import type { DriftRecord, TriggerDriftStore } from '../../functions/ports/trigger-drift-store';
-import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
+import { dynamoLocalForContract } from '../fakes/dynamo-contract';
 import { InMemoryTriggerDriftStore } from '../fakes/in-memory-trigger-drift-store';
 
 // One contract, two implementations (ports/trigger-drift-store.ts): the fake used by fast tests must
 // keep the same rules as the DynamoDB store the product runs on.
-let aws: LocalAws;
-beforeAll(async () => {
-  aws = await startLocalAws();
-}, 60_000);
-afterAll(async () => aws?.close());
-
-let tables = 0;
+const freshTable = dynamoLocalForContract('drift-contract');
 const implementations: [string, () => Promise<TriggerDriftStore>][] = [
   ['in memory', async () => new InMemoryTriggerDriftStore()],
   [
     'DynamoDB Local',
     async () => {
-      const ddb = dynamoClientFromConfig({ endpoint: aws.dynamoEndpoint });
-      const table = `drift-contract-${++tables}`;
-      await ensureStateTable(ddb, table);
+      const { ddb, table } = await freshTable();
       return new DynamoTriggerDriftStore(ddb, table);
     },
   ],
