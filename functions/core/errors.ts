@@ -29,6 +29,7 @@ export type LakeErrorCode =
   | 'CANCELLED'
   | 'LAKE_READ'
   | 'LAKE_DELETE'
+  | 'QUEUE_SEND'
   | 'QUERY';
 
 /** Drafting, closing and crediting billing months. */
