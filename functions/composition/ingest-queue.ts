@@ -1,5 +1,7 @@
+import { SqsMessageQueue } from '../adapters/sqs-message-queue';
 import type { ProjectConfig } from '../config/project-config';
 import type { IngestUnit } from '../core/ekm/ingest-units';
+import type { MessageQueue } from '../ports/message-queue';
 import {
   type BatchResponse,
   makeEnqueueIngestUnits,
@@ -26,3 +28,20 @@ export function openIngestUnitRunner(config: ProjectConfig, options: { readonly 
 }
 
 export { makeEnqueueIngestUnits };
+
+/**
+ * The schedule's enqueue step in AWS: one SQS message per configured key alias (the aliases only;
+ * keys are resolved by the worker). `send` is the SQS queue by default.
+ */
+export function openRealtimeEnqueue(
+  config: ProjectConfig,
+  queueUrl: string,
+  queue: MessageQueue = SqsMessageQueue.fromUrl(queueUrl),
+) {
+  const enqueue = makeEnqueueIngestUnits({ queue });
+  const aliases = config.keys.map((k) => k.alias);
+  return async () => {
+    const { units } = await enqueue(aliases);
+    return { job: 'enqueue-realtime' as const, units: units.length, aliases: units.map((u) => u.keyAlias) };
+  };
+}

@@ -20,6 +20,8 @@ export const ENV = {
   EDGE_GATEWAYS_JSON: 'EDGE_GATEWAYS_JSON',
   /** Object key in LAKE_BUCKET of the billing file the monthly close reads (URDB records relative to it). */
   BILLING_FILE_KEY: 'BILLING_FILE_KEY',
+  /** URL of the SQS queue the realtime schedule puts one message per key alias on (the worker consumes it). */
+  INGEST_QUEUE_URL: 'INGEST_QUEUE_URL',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
