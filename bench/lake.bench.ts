@@ -10,8 +10,17 @@
  *     columnar path (core/ekm/realtime-columns.ts → column-batch.ts → encode-columns.ts), plus the
  *     peak RSS of a child process that ingests the same reads with the columnar path only
  *     (bench/support/columns-ingest.ts: the 25-meter response bodies as the client receives them, from files).
- * (b) 10,000 meters through one realtime ingest run against the local EKM cloud (separate process,
- *     50 ms latency) into s3rver + DynamoDB Local: wall time, requests, peak RSS.
+ * (b) A large account's steady-state realtime ingest, for 1,000 and 10,000 meters
+ *     (`node --expose-gc --import tsx bench/lake.bench.ts --ingest [--meters N]` runs only this part;
+ *     `--meters N` runs that one size). Per size, three processes of its own: the local EKM cloud
+ *     (bench/support/fake-cloud-process.ts, 50 ms latency), s3rver + DynamoDB Local
+ *     (bench/support/local-aws-process.ts), and the ingest alone (bench/support/realtime-ingest-run.ts):
+ *     cursors seeded 5 minutes behind now (the simulated meters read once a minute: 5 new reads per
+ *     meter; the run also re-asks a 10-minute overlap behind each cursor), then ONE ingestRealtime run,
+ *     8 shards, batch 25, 16 connections per host, chunk size as the wiring derives it for a 512 MB
+ *     Lambda (memoryMb: 512). Printed: wall time of the ingest call, new vs downloaded reads, HTTP
+ *     requests, Parquet objects, reads/s, peak RSS of the ingest process; then a 100,000-meter line
+ *     extrapolated (not measured) from the 10,000-meter run's wall time per meter.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -20,9 +29,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { dynamoClientFromConfig, ensureStateTable } from '../functions/adapters/dynamo-state-table';
-import { openLake } from '../functions/composition/lake';
-import { parseProjectConfig } from '../functions/config/project-config';
 import { parseReadResponse } from '../functions/core/ekm/realtime';
 import { estimateReads, parseRealtimeInto } from '../functions/core/ekm/realtime-columns';
 import { ColumnBatchBuilder, mergeOrder } from '../functions/core/parquet/column-batch';
@@ -30,11 +36,12 @@ import { encodeRows } from '../functions/core/parquet/encode';
 import { encodeColumnsStreaming } from '../functions/core/parquet/encode-columns';
 import { READING_COLUMNS } from '../functions/core/parquet/lake-schema';
 import { type LakeRow, readingToRow } from '../functions/core/parquet/rows';
-import { startLocalAws } from '../local/aws/local-aws';
 import { generateAccount } from '../local/ekm-cloud/generate-account';
 import { DEMO_ACCOUNT_KEY } from '../local/ekm-cloud/identities';
 import { startFakeCloud } from '../local/ekm-cloud/server';
 import { startFakeCloudProcess } from './support/fake-cloud-process';
+import { startLocalAwsProcess } from './support/local-aws-process';
+import type { IngestRunFigures } from './support/realtime-ingest-run';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 function timed<T>(fn: () => T): { s: number; value: T } {
@@ -266,60 +273,88 @@ async function writerChoice(): Promise<void> {
   );
 }
 
-async function ingestBench(meters: number, latencyMs: number): Promise<void> {
+const INGEST_BUCKET = 'bench-lake';
+const INGEST_BEHIND_MIN = 5;
+
+/** One size of (b): a fresh local EKM cloud and fresh local AWS stand-ins, each in its own process, and one ingest run in a third. */
+async function ingestRun(meters: number, latencyMs: number): Promise<IngestRunFigures> {
   const cloud = await startFakeCloudProcess({ meters, latencyMs });
-  const url = cloud.url;
-  const aws = await startLocalAws({ buckets: ['bench-lake'] });
   try {
-    const config = parseProjectConfig(
-      {
-        version: 1,
-        ekm: {
-          realtimeUrl: url,
-          summaryUrl: url,
-          accountUrl: url,
-          triggerUrl: url,
-          maxConcurrencyPerHost: 16,
-          realtimeBatchSize: 25,
-        },
-        keys: [{ alias: 'bench', secret: { value: DEMO_ACCOUNT_KEY } }],
-        lake: { bucket: 'bench-lake', endpoint: aws.s3Endpoint },
-        state: { table: 'bench-state', endpoint: aws.dynamoEndpoint },
-      },
-      'bench',
-    );
-    await ensureStateTable(dynamoClientFromConfig({ endpoint: aws.dynamoEndpoint }), 'bench-state');
-    const lake = openLake(config, { shards: 8, chunkMeters: 1250 });
-    const ids = generateAccount({ meters }).gateways.flatMap((g) => g.meters.map((m) => m.id));
-    // A steady-state run: every meter was ingested 10 minutes ago (a first run would pull 10 M reads).
-    await lake.state.advanceCursors(
-      'realtime',
-      'bench',
-      new Map(ids.map((id) => [id, Date.now() - 10 * 60_000])),
-      'seed',
-    );
-    const rss0 = maxRssMb();
-    const t = Date.now();
-    const result = await lake.ingestRealtime({ key: { alias: 'bench', key: DEMO_ACCOUNT_KEY } });
-    const wall = (Date.now() - t) / 1000;
-    console.log(
-      `(b) ${meters} meters, one realtime ingest run, cursors 10 min behind (+10 min overlap), ${latencyMs} ms latency, batch 25, 16 connections, 8 shards:`,
-    );
-    console.log(
-      `    ${wall.toFixed(1)} s wall, ${lake.requests()} HTTP requests to EKM, ${result.reads} reads → ${result.objects} Parquet objects, ${(result.reads / wall).toFixed(0)} reads/s, peak RSS ${maxRssMb().toFixed(0)} MB (${rss0.toFixed(0)} MB before; s3rver runs in this process)`,
-    );
-    await lake.close();
+    const aws = await startLocalAwsProcess({ buckets: [INGEST_BUCKET] });
+    try {
+      const args = [
+        join(__dirname, 'support/realtime-ingest-run.ts'),
+        '--meters',
+        String(meters),
+        '--cloud',
+        cloud.url,
+        '--s3',
+        aws.s3Endpoint,
+        '--dynamo',
+        aws.dynamoEndpoint,
+        '--bucket',
+        INGEST_BUCKET,
+        '--behind-min',
+        String(INGEST_BEHIND_MIN),
+      ];
+      const child = spawn(process.execPath, [...process.execArgv, ...args], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        // As scripts/bench.sh: the AWS SDK's notice about its own future Node requirement is noise here.
+        env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env },
+      });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      const [code] = (await once(child, 'exit')) as [number];
+      if (code !== 0) throw new Error(`support/realtime-ingest-run.ts failed with ${code}`);
+      return JSON.parse(out) as IngestRunFigures;
+    } finally {
+      await aws.stop();
+    }
   } finally {
-    await aws.close();
     await cloud.stop();
   }
+}
+
+async function ingestBench(sizes: readonly number[], latencyMs: number): Promise<void> {
+  console.log(
+    `(b) one realtime ingest run per size, cursors ${INGEST_BEHIND_MIN} min behind now (meters read once a minute; the run re-asks a 10-min overlap behind each cursor), ${latencyMs} ms latency on the local EKM cloud, batch 25, 16 connections, 8 shards, chunk size from memoryMb 512; the ingest alone in its process (EKM cloud, s3rver and DynamoDB Local in their own):`,
+  );
+  const measured: IngestRunFigures[] = [];
+  for (const meters of sizes) {
+    const r = await ingestRun(meters, latencyMs);
+    measured.push(r);
+    const extra = [
+      r.failedReads ? `${r.failedReads} failed reads` : '',
+      r.quarantined ? `${r.quarantined} quarantined` : '',
+      r.gaps ? `${r.gaps} gaps healed` : '',
+    ].filter(Boolean);
+    console.log(
+      `    ${String(meters).padStart(7)} meters: ${r.wallS.toFixed(1)} s wall (the ingest call alone), new reads (${INGEST_BEHIND_MIN}/meter) ${INGEST_BEHIND_MIN * meters}, reads downloaded ${r.reads}, ${r.requests} HTTP requests to EKM, ${r.objects} Parquet objects, ${(r.reads / r.wallS).toFixed(0)} reads/s, peak RSS ${r.peakRssMb.toFixed(0)} MB (${r.rssBeforeMb.toFixed(0)} MB before the run), ${r.chunks} chunks of ≤ ${r.largestChunk} meters${extra.length ? `, ${extra.join(', ')}` : ''}`,
+    );
+  }
+  const basis = measured.reduce((a, b) => (b.meters > a.meters ? b : a));
+  const target = 100_000;
+  if (basis.meters >= target) return;
+  const perMeter = basis.wallS / basis.meters;
+  console.log(
+    `    ${String(target).padStart(7)} meters: extrapolated, not measured: ${(perMeter * target).toFixed(0)} s wall (${(perMeter * 1000).toFixed(2)} ms per meter in the ${basis.meters}-meter run × ${target}); peak RSS is bounded by the chunk size (≤ ${basis.largestChunk} meters), not the meter count: ${basis.peakRssMb.toFixed(0)} MB in the ${basis.meters}-meter run`,
+  );
 }
 
 async function main(): Promise<void> {
   const mode = process.argv[2];
   // --quick: a 50-meter batch (about 4× faster) for iterating; report figures from the full batch.
   if (mode === '--batch') return batchBench(process.argv.includes('--quick') ? 50 : 200);
-  if (mode === '--ingest') return ingestBench(10_000, 50);
+  if (mode === '--ingest') {
+    // --meters N: one size only, for iterating.
+    const at = process.argv.indexOf('--meters');
+    const meters = at > 0 ? Number(process.argv[at + 1]) : undefined;
+    if (meters !== undefined && !(Number.isInteger(meters) && meters > 0))
+      throw new Error(`--meters wants a positive integer, got ${process.argv[at + 1]}`);
+    return ingestBench(meters ? [meters] : [1_000, 10_000], 50);
+  }
   if (mode === '--writers') return writerChoice();
   // Each part in its own process so peak RSS belongs to that part alone.
   for (const part of ['--writers', '--batch', '--ingest']) {
