@@ -5,7 +5,6 @@ import { S3ObjectStore } from '../adapters/s3-object-store';
 import { DefaultSecretResolver } from '../adapters/secret-resolvers';
 import type { UndiciHttpClientOptions } from '../adapters/undici-http-client';
 import type { ProjectConfig } from '../config/project-config';
-import { metersPerChunkForMemory } from '../core/ekm/realtime-plan';
 import { ValidationError } from '../core/errors';
 import { type Clock, systemClock } from '../ports/clock';
 import type { EkmKey } from '../ports/ekm-api';
@@ -22,11 +21,11 @@ export interface LakeWiringOptions {
   readonly shards?: number;
   readonly clock?: Clock;
   readonly httpOptions?: UndiciHttpClientOptions;
-  /** Meters per realtime ingest chunk (default: from `memoryMb`, else 200). */
+  /** Meters per realtime ingest chunk (default: from `memoryMb`). */
   readonly chunkMeters?: number;
   /**
    * Memory budget of the process in MB (`--memory-mb`; in Lambda the function's configured memory):
-   * sizes the realtime chunks so a chunk of whole rings fits (core/ekm/realtime-plan.ts).
+   * sizes the realtime chunks so two in flight fit (core/ekm/realtime-plan.ts). @default 1024
    */
   readonly memoryMb?: number;
 }
@@ -66,11 +65,8 @@ export function openLake(config: ProjectConfig, options: LakeWiringOptions = {})
     state: ingestState,
     clock,
     shards,
-    ...(options.chunkMeters
-      ? { chunkMeters: options.chunkMeters }
-      : options.memoryMb
-        ? { chunkMeters: metersPerChunkForMemory(options.memoryMb, 1000) }
-        : {}),
+    ...(options.chunkMeters ? { chunkMeters: options.chunkMeters } : {}),
+    ...(options.memoryMb ? { memoryMb: options.memoryMb } : {}),
   };
   return {
     objectStore,

@@ -45,3 +45,36 @@ export async function forEachLimit<T>(
 ): Promise<void> {
   await mapLimit(items, limit, fn);
 }
+
+/**
+ * Two stages over items in order: `produce` the next item while the previous result is consumed
+ * (one of each at a time, so at most two results are alive). Used to fetch a chunk of meters while
+ * the one before is written.
+ *
+ * Failure semantics match {@link mapLimit}: the first failure stops new work, and the returned
+ * promise rejects with it only after the work in flight has settled (a consume that failed first
+ * wins over a produce that failed while it ran). Nothing keeps running behind a failure.
+ */
+export async function pipelined<T, R>(
+  items: Iterable<T>,
+  produce: (item: T) => Promise<R>,
+  consume: (result: R, item: T) => Promise<void>,
+): Promise<void> {
+  let consuming: Promise<void> | undefined;
+  try {
+    for (const item of items) {
+      const result = await produce(item);
+      if (consuming) await consuming;
+      consuming = consume(result, item);
+      // Observed by the next await; never an unhandled rejection while the next item is produced.
+      consuming.catch(() => undefined);
+    }
+  } catch (error) {
+    const first = await consuming?.then(
+      () => undefined,
+      (failure: unknown) => ({ failure }),
+    );
+    throw first ? first.failure : error;
+  }
+  await consuming;
+}

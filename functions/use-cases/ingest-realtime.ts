@@ -7,10 +7,15 @@
  * 1. Take the `ingest-realtime#{alias}` lease (the lake writer merges read-modify-write, so one
  *    writer per origin at a time; compaction takes the same lease). The lease is short and renewed
  *    while the run works (run-lease.ts); runs left `running` by a dead holder are marked failed.
- * 2. Discover meters; split them by shard (the object key's meter shard) and then into chunks.
- * 3. Per chunk: read cursors; ask the Realtime API for up to 1000 reads per meter newer than
- *    (oldest cursor − overlap). The overlap re-asks a few minutes so reads that arrive late or out
- *    of order are not skipped; the merge makes re-delivered reads harmless.
+ * 2. Discover meters and read every cursor once. Meters with a cursor go to the steady pass, asked
+ *    for at most 200 reads each (a run every few minutes finds tens); meters without one, and
+ *    steady meters whose answer may have been cut at that count, go to the deep pass, asked for
+ *    their whole ring. Each pass splits its meters by shard (the object key's meter shard) and then
+ *    into chunks sized from the memory budget (core/ekm/realtime-plan.ts).
+ * 3. Per chunk: ask the Realtime API for reads per meter newer than (oldest cursor − overlap). The
+ *    overlap re-asks a few minutes so reads that arrive late or out of order are not skipped;
+ *    re-delivered reads are harmless (queries keep one row per meter + time + source). While one
+ *    chunk is written, the next is fetched: two chunks at most are in memory.
  * 4. Gap healing: a meter whose 1000-read ring came back full and whose oldest held read is newer
  *    than its cursor lost reads in between: fetch 15-minute summaries for that window and write
  *    them as `source = summary` readings; record the gap.
@@ -21,17 +26,23 @@
  *    after every object is durably written move each meter's cursor to its newest realtime read,
  *    quarantined ones included (forward-only; they are recorded, so passing them loses nothing). A crash before this step leaves cursors behind; the re-run rewrites the same
  *    objects with the same reads merged once.
+ *    A steady meter whose answer may have been cut keeps its cursor until the deep pass.
  * 6. Record the run (and release the lease even on failure).
  */
 
 import { randomUUID } from 'node:crypto';
+import { pipelined } from '../core/concurrency';
 import {
   chunkMeters,
   findRingGaps,
   HeldReads,
   holdColumns,
+  type MeterToIngest,
+  metersPerChunkForMemory,
   nextCursors,
   planRealtimeRequests,
+  possiblyCutMeters,
+  STEADY_READS_PER_METER,
 } from '../core/ekm/realtime-plan';
 import { asError, logBestEffortFailure } from '../core/errors';
 import { leaseName } from '../core/leases';
@@ -82,8 +93,18 @@ export interface IngestRealtimeDeps {
   readonly clock: Clock;
   /** Same value the lake writer was built with (default 1). */
   readonly shards?: number;
-  /** Meters per Realtime request group (default 200); the client batches further by its own size. */
+  /**
+   * Meters per chunk, both passes (default: sized from `memoryMb`); the client batches further by
+   * its own size.
+   */
   readonly chunkMeters?: number;
+  /**
+   * Memory budget of the process in MB: sizes the chunks so two in flight (one fetched, one written)
+   * fit (core/ekm/realtime-plan.ts). @default 1024
+   */
+  readonly memoryMb?: number;
+  /** Reads asked per meter in the steady pass (meters with a cursor). @default 200 */
+  readonly steadyReads?: number;
   /** How far behind the cursor to re-ask (default 10 min). */
   readonly overlapMs?: number;
   /** Reads the Realtime API holds per meter (default 1000, EKM's ring). */
@@ -116,13 +137,36 @@ export interface IngestRealtimeResult {
   readonly keys: readonly string[];
 }
 
+/** One chunk's Realtime answers, between fetching and writing. */
+interface FetchedChunk {
+  readonly ids: readonly MeterId[];
+  /** Cursors of the chunk's meters before the run. */
+  readonly cursors: ReadonlyMap<MeterId, number>;
+  /** Row path only: the parsed reads. */
+  readonly reads: Reading[];
+  /** Columnar path only: the reads as typed columns. */
+  readonly builder: ColumnBatchBuilder | undefined;
+  readonly lakeRefused: Rejected[];
+  /** Reads the parser refused that no earlier run quarantined. */
+  readonly fresh: Rejected[];
+  readonly held: HeldReads;
+  readonly readCount: number;
+  readonly failedCount: number;
+  /** Meters whose answer may have been cut at the steady count: asked again in the deep pass. */
+  readonly cut: ReadonlySet<MeterId>;
+}
+
 export function makeIngestRealtime(deps: IngestRealtimeDeps) {
   const shards = deps.shards ?? 1;
-  const metersPerChunk = deps.chunkMeters ?? 200;
+  const memoryMb = deps.memoryMb ?? 1024;
+  const steadyReads = deps.steadyReads ?? STEADY_READS_PER_METER;
   const columnar =
     deps.quarantine !== undefined && deps.realtime.readInto !== undefined && deps.lake.writeColumns !== undefined;
   const overlapMs = deps.overlapMs ?? 10 * 60_000;
   const ringSize = deps.ringSize ?? 1000;
+  // Two chunks in flight: one being fetched while the one before is written.
+  const deepChunk = deps.chunkMeters ?? metersPerChunkForMemory(memoryMb, ringSize, 200, 2);
+  const steadyChunk = deps.chunkMeters ?? metersPerChunkForMemory(memoryMb, steadyReads, 2000, 2);
   const lockTtlMs = deps.lockTtlMs ?? RUN_LEASE_TTL_MS;
   const newRunId = deps.newRunId ?? randomUUID;
 
@@ -173,95 +217,157 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
     const keys = new Set<string>();
     const gaps: GapRecord[] = [];
     let meterCount = 0;
+    /** One chunk's Realtime answers: what its meters' rings held and the reads to write. */
+    async function fetchChunk(
+      chunk: readonly MeterToIngest[],
+      cursorsOfAll: ReadonlyMap<MeterId, number>,
+      cnt: number,
+      checkCut: boolean,
+    ): Promise<FetchedChunk> {
+      const ids = chunk.map((m) => m.meter);
+      const cursors = new Map<MeterId, number>();
+      for (const id of ids) {
+        const c = cursorsOfAll.get(id);
+        if (c !== undefined) cursors.set(id, c);
+      }
+      const reads: Reading[] = [];
+      const refused: RealtimeRejection[] = [];
+      // A loop, not push(...list): a chunk of fresh meters returns up to 200 × 1000 reads, more
+      // than V8 accepts as call arguments (RangeError: Maximum call stack size exceeded).
+      const take = (res: ParsedReadResponse) => {
+        for (const r of res.readings) reads.push(r);
+        for (const r of res.rejected) refused.push(r);
+      };
+      // The columnar path (core/ekm/realtime-columns.ts): bodies parsed into one builder per chunk.
+      const builder = columnar ? new ColumnBatchBuilder() : undefined;
+      const lakeRefused: Rejected[] = [];
+      for (const query of planRealtimeRequests(chunk, cursors, { overlapMs, ringSize: cnt })) {
+        if (!builder) {
+          take(await fetchReads(key, query));
+          continue;
+        }
+        const res = await deps.realtime.readInto!(key, query, builder);
+        for (const r of res.rejected) refused.push(r);
+        for (const r of res.lakeRejected) lakeRefused.push(r);
+      }
+      // What the ring held per meter, refused reads included (they count towards a full ring).
+      const held = new HeldReads();
+      let readCount = reads.length;
+      let failedCount = 0;
+      if (builder) {
+        const counted = holdColumns(builder, held);
+        // Reads the lake refused are reads too (quarantined by the writer, as on the row path).
+        for (const r of lakeRefused) if (r.meter && r.timeMs !== undefined) held.add(r.meter as MeterId, r.timeMs);
+        readCount = counted.reads + lakeRefused.length;
+        failedCount = counted.failed;
+      } else {
+        for (const r of reads) {
+          held.add(r.meter, r.timeMs, !r.good);
+          if (!r.good) failedCount++;
+        }
+      }
+      for (const r of refused) if (r.timeMs !== undefined) held.add(r.meter, r.timeMs);
+      const cut = checkCut ? possiblyCutMeters(held.byMeter, cnt) : new Set<MeterId>();
+      // A cut meter's reads are counted and quarantined once, in the deep pass that asks again.
+      for (const m of cut) {
+        const h = held.byMeter.get(m);
+        readCount -= h?.count ?? 0;
+        failedCount -= h?.failed ?? 0;
+      }
+      // A refused read at or before its meter's cursor was quarantined by the run that moved the
+      // cursor past it (the overlap re-asks it): skip it so a re-run adds nothing.
+      const fresh: Rejected[] = [];
+      for (const r of refused) {
+        if (cut.has(r.meter)) {
+          // Its held count (subtracted above) had this read, readCount never did.
+          if (r.timeMs !== undefined) readCount++;
+          continue;
+        }
+        if (r.timeMs !== undefined && r.timeMs <= (cursors.get(r.meter) ?? Number.NEGATIVE_INFINITY)) continue;
+        fresh.push({
+          reason: r.reason,
+          meter: r.meter,
+          ...(r.timeMs !== undefined ? { timeMs: r.timeMs } : {}),
+          source: 'realtime',
+          via: key.alias,
+          raw: JSON.stringify(r.raw),
+        });
+      }
+      const lakeKept = cut.size > 0 ? lakeRefused.filter((r) => !cut.has(r.meter as MeterId)) : lakeRefused;
+      const readsKept = cut.size > 0 && !builder ? reads.filter((r) => !cut.has(r.meter)) : reads;
+      return {
+        ids,
+        cursors,
+        reads: readsKept,
+        builder,
+        lakeRefused: lakeKept,
+        fresh,
+        held,
+        readCount,
+        failedCount,
+        cut,
+      };
+    }
+
+    /** Heal, write, then move the cursors of one fetched chunk (never those of cut meters). */
+    async function writeChunk(f: FetchedChunk, total: number): Promise<void> {
+      // Cut meters are asked again for their whole ring; healing waits for that answer.
+      const healCursors = new Map([...f.cursors].filter(([m]) => !f.cut.has(m)));
+      const healed = await healGaps(key, runId, f.held, healCursors);
+      lease.assertHeld();
+      let written: WriteResult;
+      if (f.builder) {
+        for (const fill of healed.fills) {
+          const refusedFill = appendReading(f.builder, fill);
+          if (refusedFill) f.lakeRefused.push(refusedFill);
+        }
+        written = await deps.lake.writeColumns!(f.builder, { via: key.alias, rejected: f.lakeRefused });
+      } else written = await deps.lake.writeReadings([...f.reads, ...healed.fills], { via: key.alias });
+      const quarantineKeys = f.fresh.length > 0 && deps.quarantine ? await deps.quarantine(f.fresh, key.alias) : [];
+      // Durable now: move cursors to the newest realtime read per meter (not to gap fills).
+      // Malformed reads are in quarantine (kept, with their reason), so a cursor may pass them;
+      // reads for meters outside this chunk, or cut meters, never move a cursor.
+      const moving = new Set(f.ids.filter((m) => !f.cut.has(m)));
+      const next = nextCursors(f.held.byMeter, f.cursors, moving);
+      lease.assertHeld();
+      await deps.state.advanceCursors('realtime', key.alias, next, runId);
+      for (const g of healed.gaps) await deps.state.recordGap(g);
+      gaps.push(...healed.gaps);
+      for (const k of [...written.keys, ...quarantineKeys]) keys.add(k);
+      totals.reads += f.readCount;
+      totals.failedReads += f.failedCount;
+      totals.quarantined += written.rejected.length + f.fresh.length;
+      totals.gapFillReadings += healed.fills.length;
+      done += moving.size;
+      input.onProgress?.(done, total);
+    }
+
+    let done = 0;
     try {
       const meters = await discover(key, input.meters);
       meterCount = meters.length;
-      // Shard first so one chunk's reads land in few objects, then chunk (core/ekm/realtime-plan.ts).
-      const chunks = chunkMeters(meters, metersPerChunk, (m) => shardOf(m, shards));
-      let done = 0;
-      for (const chunk of chunks) {
-        const ids = chunk.map((m) => m.meter);
-        const cursors = await deps.state.getCursors('realtime', key.alias, ids);
-        const reads: Reading[] = [];
-        const refused: RealtimeRejection[] = [];
-        // A loop, not push(...list): a chunk of fresh meters returns up to 200 × 1000 reads, more
-        // than V8 accepts as call arguments (RangeError: Maximum call stack size exceeded).
-        const take = (res: ParsedReadResponse) => {
-          for (const r of res.readings) reads.push(r);
-          for (const r of res.rejected) refused.push(r);
-        };
-        // The columnar path (core/ekm/realtime-columns.ts): bodies parsed into one builder per chunk.
-        const builder = columnar ? new ColumnBatchBuilder() : undefined;
-        const lakeRefused: Rejected[] = [];
-        for (const query of planRealtimeRequests(chunk, cursors, { overlapMs, ringSize })) {
-          if (!builder) {
-            take(await fetchReads(key, query));
-            continue;
-          }
-          const res = await deps.realtime.readInto!(key, query, builder);
-          for (const r of res.rejected) refused.push(r);
-          for (const r of res.lakeRejected) lakeRefused.push(r);
-        }
-        // What the ring held per meter, refused reads included (they count towards a full ring).
-        const held = new HeldReads();
-        let readCount = reads.length;
-        let failedCount = 0;
-        if (builder) {
-          const counted = holdColumns(builder, held);
-          // Reads the lake refused are reads too (quarantined by the writer, as on the row path).
-          for (const r of lakeRefused) if (r.meter && r.timeMs !== undefined) held.add(r.meter as MeterId, r.timeMs);
-          readCount = counted.reads + lakeRefused.length;
-          failedCount = counted.failed;
-        } else {
-          for (const r of reads) {
-            held.add(r.meter, r.timeMs);
-            if (!r.good) failedCount++;
-          }
-        }
-        // A refused read at or before its meter's cursor was quarantined by the run that moved the
-        // cursor past it (the overlap re-asks it): skip it so a re-run adds nothing.
-        const fresh: Rejected[] = [];
-        for (const r of refused) {
-          if (r.timeMs !== undefined) {
-            held.add(r.meter, r.timeMs);
-            if (r.timeMs <= (cursors.get(r.meter) ?? Number.NEGATIVE_INFINITY)) continue;
-          }
-          fresh.push({
-            reason: r.reason,
-            meter: r.meter,
-            ...(r.timeMs !== undefined ? { timeMs: r.timeMs } : {}),
-            source: 'realtime',
-            via: key.alias,
-            raw: JSON.stringify(r.raw),
-          });
-        }
-        const healed = await healGaps(key, runId, held, cursors);
-        lease.assertHeld();
-        let written: WriteResult;
-        if (builder) {
-          for (const fill of healed.fills) {
-            const refusedFill = appendReading(builder, fill);
-            if (refusedFill) lakeRefused.push(refusedFill);
-          }
-          written = await deps.lake.writeColumns!(builder, { via: key.alias, rejected: lakeRefused });
-        } else written = await deps.lake.writeReadings([...reads, ...healed.fills], { via: key.alias });
-        const quarantineKeys = fresh.length > 0 && deps.quarantine ? await deps.quarantine(fresh, key.alias) : [];
-        // Durable now: move cursors to the newest realtime read per meter (not to gap fills).
-        // Malformed reads are in quarantine (kept, with their reason), so a cursor may pass them;
-        // reads for meters outside this chunk never move a cursor.
-        const next = nextCursors(held.byMeter, cursors, new Set(ids));
-        lease.assertHeld();
-        await deps.state.advanceCursors('realtime', key.alias, next, runId);
-        for (const g of healed.gaps) await deps.state.recordGap(g);
-        gaps.push(...healed.gaps);
-        for (const k of [...written.keys, ...quarantineKeys]) keys.add(k);
-        totals.reads += readCount;
-        totals.failedReads += failedCount;
-        totals.quarantined += written.rejected.length + fresh.length;
-        totals.gapFillReadings += healed.fills.length;
-        done += chunk.length;
-        input.onProgress?.(done, meters.length);
-      }
+      const cursors = await deps.state.getCursors(
+        'realtime',
+        key.alias,
+        meters.map((m) => m.meter),
+      );
+      // Steady pass: meters with a cursor, few reads each; deep pass: the rest and any cut answer.
+      const deep = meters.filter((m) => !cursors.has(m.meter));
+      const steady = meters.filter((m) => cursors.has(m.meter));
+      const byShard = (m: string) => shardOf(m, shards);
+      await pipelined(
+        chunkMeters(steady, steadyChunk, byShard),
+        (chunk) => fetchChunk(chunk, cursors, Math.min(steadyReads, ringSize), steadyReads < ringSize),
+        async (fetched, chunk) => {
+          for (const m of chunk) if (fetched.cut.has(m.meter)) deep.push(m);
+          await writeChunk(fetched, meters.length);
+        },
+      );
+      await pipelined(
+        chunkMeters(deep, deepChunk, byShard),
+        (chunk) => fetchChunk(chunk, cursors, ringSize, false),
+        (fetched) => writeChunk(fetched, meters.length),
+      );
       const result: IngestRealtimeResult = {
         runId,
         alias: key.alias,

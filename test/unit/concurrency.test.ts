@@ -1,4 +1,4 @@
-import { forEachLimit, mapLimit } from '../../functions/core/concurrency';
+import { forEachLimit, mapLimit, pipelined } from '../../functions/core/concurrency';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -92,5 +92,85 @@ describe('forEachLimit', () => {
     });
     await expect(run).rejects.toThrow('stop');
     expect(started).toEqual([1, 2]);
+  });
+});
+
+describe('pipelined', () => {
+  it('produces the next item while the previous one is consumed, in order, with at most two alive', async () => {
+    // Prepare
+    const events: string[] = [];
+    let alive = 0;
+    let maxAlive = 0;
+    // Act
+    await pipelined(
+      [1, 2, 3, 4],
+      async (n) => {
+        events.push(`produce ${n}`);
+        alive++;
+        maxAlive = Math.max(maxAlive, alive);
+        await sleep(5);
+        return n * 10;
+      },
+      async (r) => {
+        events.push(`consume ${r} start`);
+        await sleep(20);
+        events.push(`consume ${r} end`);
+        alive--;
+      },
+    );
+    // Assess: item 2 is produced before item 1's result is consumed to the end.
+    expect(events.indexOf('produce 2')).toBeLessThan(events.indexOf('consume 10 end'));
+    expect(events.filter((e) => e.endsWith('end'))).toEqual([
+      'consume 10 end',
+      'consume 20 end',
+      'consume 30 end',
+      'consume 40 end',
+    ]);
+    expect(maxAlive).toBe(2);
+  });
+
+  it('fails with a consume failure only after the produce in flight settled, and starts nothing more', async () => {
+    // Prepare
+    const produced: number[] = [];
+    let producing = 0;
+    // Act
+    const run = pipelined(
+      [1, 2, 3, 4],
+      async (n) => {
+        producing++;
+        produced.push(n);
+        await sleep(30);
+        producing--;
+        return n;
+      },
+      async (n) => {
+        if (n === 1) throw new Error('write of 1 failed');
+      },
+    );
+    // Assess
+    await expect(run).rejects.toThrow('write of 1 failed');
+    expect(producing).toBe(0);
+    expect(produced).toEqual([1, 2]);
+  });
+
+  it('fails with a produce failure only after the consume in flight settled', async () => {
+    // Prepare
+    let consuming = 0;
+    // Act
+    const run = pipelined(
+      [1, 2],
+      async (n) => {
+        if (n === 2) throw new Error('fetch of 2 failed');
+        return n;
+      },
+      async () => {
+        consuming++;
+        await sleep(30);
+        consuming--;
+      },
+    );
+    // Assess
+    await expect(run).rejects.toThrow('fetch of 2 failed');
+    expect(consuming).toBe(0);
   });
 });

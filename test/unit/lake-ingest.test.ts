@@ -22,7 +22,7 @@ const METERS = [
   { meter: '000350000901', protocol: 'v4' as const },
 ];
 
-function setup(opts: { shards?: number; state?: IngestState; quarantine?: boolean } = {}) {
+function setup(opts: { shards?: number; state?: IngestState; quarantine?: boolean; steadyReads?: number } = {}) {
   let now = START + 1200 * 60_000;
   const clock = { now: () => now };
   const ekm = new RingEkmApi(METERS, clock.now, START, RING);
@@ -41,6 +41,7 @@ function setup(opts: { shards?: number; state?: IngestState; quarantine?: boolea
     shards: opts.shards ?? 2,
     newRunId: () => `run-${++n}`,
     ringSize: RING,
+    ...(opts.steadyReads ? { steadyReads: opts.steadyReads } : {}),
     ...(opts.quarantine ? { quarantine: makeQuarantineWriter({ objectStore: store, prefix: 'lake', clock }) } : {}),
   };
   return {
@@ -200,6 +201,52 @@ describe('ingest realtime', () => {
     ).toBe(1);
     const cursors = await env.memState.getCursors('realtime', 'demo', [meter]);
     expect(cursors.get(meter)).toBeGreaterThanOrEqual(badTime);
+  });
+
+  it('asks meters with a cursor for few reads and asks again for the ring when an answer may be cut: same lake, counts and quarantine', async () => {
+    // Prepare: the same three runs twice: asking meters with a cursor for at most 60 reads (a run 3
+    // minutes later fits; one 45 minutes later may be cut and is asked again for the whole ring),
+    // and asking everyone for the whole ring. One read the parser refuses sits in both answers.
+    const scenario = async (steadyReads: number) => {
+      const env = setup({ quarantine: true, steadyReads });
+      const meter = METERS[0]!.meter;
+      const raw = { Good: 1, Time_Stamp_UTC_ms: env.now() + 30_000, kWh_Tot: '12a.4' };
+      env.ekm.injectRaw = [{ meter, read: raw }];
+      const runs = [await env.ingest({ key: KEY })];
+      env.advance(3);
+      runs.push(await env.ingest({ key: KEY }));
+      const steadyCalls = env.ekm.realtimeCalls.length;
+      env.advance(45);
+      runs.push(await env.ingest({ key: KEY }));
+      return {
+        env,
+        counts: runs.map((r) => [r.reads, r.failedReads, r.quarantined, r.gaps.length]),
+        lake: (await lakeRows(env.store)).map((r) => `${r.meter}@${r.time}:${r.source}`).sort(),
+        quarantine: (await lakeRows(env.store, 'quarantine')).map((r) => `${r.meter}@${r.time}`),
+        cursors: [
+          ...(await env.memState.getCursors(
+            'realtime',
+            'demo',
+            METERS.map((m) => m.meter),
+          )),
+        ],
+        lastRunCnts: env.ekm.realtimeCalls.slice(steadyCalls).map((q) => q.cnt),
+      };
+    };
+    // Act
+    const few = await scenario(60);
+    const ring = await scenario(RING);
+    // Assess
+    // Steady requests first (one per protocol), then the deep pass for the cut meters.
+    expect(new Set(few.lastRunCnts)).toEqual(new Set([60, RING]));
+    expect(few.lastRunCnts).toEqual([...few.lastRunCnts].sort((a, b) => (a ?? 0) - (b ?? 0)));
+    expect(ring.lastRunCnts.every((c) => c === RING)).toBe(true);
+    expect(few.counts).toEqual(ring.counts);
+    expect(few.lake).toEqual(ring.lake);
+    expect(few.quarantine).toEqual(ring.quarantine);
+    expect(few.quarantine).toHaveLength(1);
+    expect(few.cursors).toEqual(ring.cursors);
+    await expectLakeEqualsSeries(few.env, START + 1200 * 60_000);
   });
 
   it('takes more reads in one chunk than a call may have arguments (200,000, as 200 meters × 1000)', async () => {

@@ -5,6 +5,7 @@ import {
   metersPerChunkForMemory,
   nextCursors,
   planRealtimeRequests,
+  possiblyCutMeters,
   SUMMARY_BUCKET_MS,
 } from '../../functions/core/ekm/realtime-plan';
 import type { MeterId } from '../../functions/core/readings/meter-id';
@@ -130,5 +131,23 @@ describe('realtime plan: chunk size from a memory budget', () => {
     { memoryMb: Number.NaN, ring: 1000, want: 200 },
   ])('$memoryMb MB, ring $ring → $want meters', ({ memoryMb, ring, want }) => {
     expect(metersPerChunkForMemory(memoryMb, ring)).toBe(want);
+  });
+});
+
+describe('possiblyCutMeters', () => {
+  it('names meters that came back with at least half the reads asked for (the answer may have left older ones out)', () => {
+    const held = new HeldReads();
+    const add = (meter: string, n: number) => {
+      for (let i = 0; i < n; i++) held.add(meter as MeterId, i * 60_000);
+    };
+    add('000300000001', 99);
+    add('000300000002', 100);
+    add('000300000003', 200);
+    expect([...possiblyCutMeters(held.byMeter, 200)].sort()).toEqual(['000300000002', '000300000003']);
+  });
+
+  it('sizes chunks for two in flight: half the meters of one', () => {
+    expect(metersPerChunkForMemory(512, 200, 2000, 2)).toBe(Math.floor(metersPerChunkForMemory(512, 200, 2000) / 2));
+    expect(metersPerChunkForMemory(512, 200, 2000, 2)).toBe(402);
   });
 });

@@ -132,21 +132,22 @@ export function nextCursors(
   return next;
 }
 
-/** Per meter: how many reads the ring held, the oldest and the newest. */
+/** Per meter: how many reads the ring held (and how many of them failed), the oldest and the newest. */
 export class HeldReads {
-  private readonly map = new Map<MeterId, { count: number; oldestMs: number; newestMs: number }>();
-  add(meter: MeterId, timeMs: number): void {
+  private readonly map = new Map<MeterId, { count: number; failed: number; oldestMs: number; newestMs: number }>();
+  add(meter: MeterId, timeMs: number, failed = false): void {
     const h = this.map.get(meter);
-    if (!h) this.map.set(meter, { count: 1, oldestMs: timeMs, newestMs: timeMs });
+    if (!h) this.map.set(meter, { count: 1, failed: failed ? 1 : 0, oldestMs: timeMs, newestMs: timeMs });
     else {
       h.count++;
+      if (failed) h.failed++;
       if (timeMs < h.oldestMs) h.oldestMs = timeMs;
       if (timeMs > h.newestMs) h.newestMs = timeMs;
     }
   }
   get byMeter(): ReadonlyMap<
     MeterId,
-    { readonly count: number; readonly oldestMs: number; readonly newestMs: number }
+    { readonly count: number; readonly failed: number; readonly oldestMs: number; readonly newestMs: number }
   > {
     return this.map;
   }
@@ -171,8 +172,9 @@ export function holdColumns(builder: ColumnBatchBuilder, held: HeldReads): { rea
     // Reads come grouped by meter: decode the id once per run of equal meters.
     if (last < 0 || compareRows(meterCol, i, last) !== 0) meter = (textAt(meterCol, i) ?? '') as MeterId;
     last = i;
-    held.add(meter, times[i]!);
-    if ((good.values[i >> 3]! & (1 << (i & 7))) === 0) failed++;
+    const bad = (good.values[i >> 3]! & (1 << (i & 7))) === 0;
+    held.add(meter, times[i]!, bad);
+    if (bad) failed++;
   }
   return { reads: live.length, failed };
 }
@@ -187,13 +189,33 @@ export const BYTES_PER_READ_IN_FLIGHT = 2_500;
 export const BASE_PROCESS_MB = 128;
 
 /**
- * Meters per chunk so that a chunk of meters each returning its whole ring fits in the memory
- * budget: (budget − base process) / (ring × bytes per read), at least 1, at most `max`. Peak memory
- * then depends on the chunk, not on the number of meters or the depth of a backfill.
+ * Meters per chunk so that `inFlight` chunks of meters each returning `readsPerMeter` reads fit in
+ * the memory budget: (budget − base process) / (inFlight × reads × bytes per read), at least 1, at
+ * most `max`. Peak memory then depends on the chunk, not on the number of meters or the depth of a
+ * backfill.
  */
-export function metersPerChunkForMemory(memoryMb: number, ringSize: number, max = 200): number {
+export function metersPerChunkForMemory(memoryMb: number, readsPerMeter: number, max = 200, inFlight = 1): number {
   if (!Number.isFinite(memoryMb) || memoryMb <= 0) return max;
   const spare = (memoryMb - BASE_PROCESS_MB) * 1024 * 1024;
-  const perMeter = Math.max(1, ringSize) * BYTES_PER_READ_IN_FLIGHT;
+  const perMeter = Math.max(1, readsPerMeter) * BYTES_PER_READ_IN_FLIGHT * Math.max(1, inFlight);
   return Math.max(1, Math.min(max, Math.floor(spare / perMeter)));
+}
+
+/**
+ * Reads a meter with a cursor is asked for in the steady pass of a run (`cnt`). A run every few
+ * minutes finds tens of new reads per meter (plus the overlap), so asking for this many instead of
+ * the whole ring lets a chunk hold several times more meters in the same memory.
+ */
+export const STEADY_READS_PER_METER = 200;
+
+/**
+ * Meters whose steady-pass answer may have been cut at `cnt`: EKM answers with the newest `cnt`
+ * reads, so a meter that came back with at least half of `cnt` (a margin for reads the parser
+ * dropped as repeats) may hold older reads the answer left out. Those meters are asked again for
+ * their whole ring in the deep pass, and their cursors do not move in the steady pass.
+ */
+export function possiblyCutMeters(held: ReadonlyMap<MeterId, { readonly count: number }>, cnt: number): Set<MeterId> {
+  const cut = new Set<MeterId>();
+  for (const [meter, h] of held) if (h.count * 2 >= cnt) cut.add(meter);
+  return cut;
 }
