@@ -14,6 +14,7 @@ import { CLOSE_METRICS } from '../../functions/core/billing/close-metrics';
 import { DRIFT_METRIC } from '../../functions/core/triggers/drift-metrics';
 import type { StageConfig } from '../config/stage-config';
 import { EdgeIngestApi } from '../constructs/edge-ingest-api';
+import { IngestFanOut } from '../constructs/ingest-fan-out';
 import { NodeFunction } from '../constructs/node-function';
 import { NotifyingAlarm } from '../constructs/notifying-alarm';
 import { ScheduledFunction } from '../constructs/scheduled-function';
@@ -31,7 +32,7 @@ export interface EtlStackProps extends StackProps {
 export { DRIFT_METRIC };
 
 /**
- * The stateless half: scheduled ingest (realtime, summary), daily compaction, the trigger drift
+ * The stateless half: scheduled ingest (realtime fanned out per key over SQS, summary), daily compaction, the trigger drift
  * check and the edge ingest HTTP API. Every function is wired the same way: env names from
  * functions/config/env-names.ts, permissions through grant* only.
  */
@@ -100,8 +101,18 @@ export class EtlStack extends Stack {
       return job;
     };
 
-    const realtime = scheduled('IngestRealtime', 'ingest-realtime', stage.realtimeEveryMinutes, 600, 1536);
-    bindKeys(realtime.function, false);
+    // Realtime ingest fans out per key: schedule → queue (one message per alias) → worker.
+    const realtime = new IngestFanOut(this, 'IngestRealtime', {
+      everyMinutes: stage.realtimeEveryMinutes,
+      alarmTopic: props.alarmTopic,
+      keysEnvironment: { [ENV.EKM_KEYS_JSON]: ekmEnv[ENV.EKM_KEYS_JSON] as string },
+      workerEnvironment: { ...ekmEnv, ...lakeEnv },
+      workerTimeoutSeconds: 600,
+      workerMemorySizeMb: 1536,
+      assetFiles,
+    });
+    bindLake(realtime.worker, 'readWrite');
+    bindKeys(realtime.worker, false);
     const summary = scheduled('IngestSummary', 'ingest-summary', stage.summaryEveryMinutes, 900, 1536);
     bindKeys(summary.function, false);
     scheduled('CompactLake', 'compact-lake', 24 * 60, 900, 2048);

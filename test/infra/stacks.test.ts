@@ -184,8 +184,8 @@ describe('EtlStack', () => {
 
   it('runs every function on Node 22 arm64 with X-Ray', () => {
     const fns = etl.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs22.x' } });
-    // realtime, summary, compaction, drift, edge ingest (+ no others)
-    expect(Object.keys(fns)).toHaveLength(5);
+    // realtime enqueue + worker, summary, compaction, drift, edge ingest (+ no others)
+    expect(Object.keys(fns)).toHaveLength(6);
     for (const fn of Object.values(fns)) {
       expect(fn.Properties.Architectures).toEqual(['arm64']);
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
@@ -240,7 +240,115 @@ describe('EtlStack', () => {
     bare.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
     expect(
       Object.keys(bare.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs22.x' } })),
-    ).toHaveLength(3);
+    ).toHaveLength(4);
+  });
+});
+
+describe('EtlStack realtime fan-out (schedule → queue → worker per key)', () => {
+  const { etl } = synth();
+  const logicalId = (type: string, pattern: RegExp) => {
+    const ids = Object.keys(etl.findResources(type)).filter((id) => pattern.test(id));
+    expect(ids).toHaveLength(1);
+    return ids[0] as string;
+  };
+  const queueId = logicalId('AWS::SQS::Queue', /^IngestRealtimeQueue/);
+  const dlqId = logicalId('AWS::SQS::Queue', /^IngestRealtimeDeadLetters/);
+  const workerId = logicalId('AWS::Lambda::Function', /^IngestRealtimeWorker/);
+  const enqueueId = logicalId('AWS::Lambda::Function', /^IngestRealtimeEnqueueFunction/);
+
+  it('queues one message per key with encryption, a visibility timeout of six worker timeouts and a dead-letter queue after 3 receives', () => {
+    const queue = etl.findResources('AWS::SQS::Queue')[queueId]?.Properties;
+    expect(queue).toMatchObject({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 6 * 600,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 3 },
+    });
+    expect(etl.findResources('AWS::SQS::Queue')[dlqId]?.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    for (const id of [queueId, dlqId])
+      etl.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+  });
+
+  it('feeds the worker from the queue in small batches with partial batch responses and bounded concurrency', () => {
+    etl.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionName: { Ref: workerId },
+      BatchSize: 2,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+    etl.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    expect(etl.findResources('AWS::Lambda::Function')[workerId]?.Properties).toMatchObject({ Timeout: 600 });
+  });
+
+  it('alarms the alarm topic as soon as one message is dead-lettered', () => {
+    etl.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      AlarmActions: [Match.anyValue()],
+    });
+  });
+
+  it('schedules the enqueue Lambda (not the worker) every 10 minutes, passing it the queue URL and aliases', () => {
+    etl.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(10 minutes)',
+      Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [enqueueId, 'Arn'] } }),
+    });
+    expect(etl.findResources('AWS::Lambda::Function')[enqueueId]?.Properties.Environment.Variables).toMatchObject({
+      [ENV.INGEST_QUEUE_URL]: { Ref: queueId },
+      [ENV.EKM_KEYS_JSON]: expect.any(String),
+    });
+    const targets = JSON.stringify(etl.findResources('AWS::Scheduler::Schedule'));
+    expect(targets).not.toContain(workerId);
+  });
+
+  const policiesOf = (fnId: string) => {
+    const role = etl.findResources('AWS::Lambda::Function')[fnId]?.Properties?.Role?.['Fn::GetAtt']?.[0];
+    expect(role).toEqual(expect.any(String));
+    return Object.values(etl.findResources('AWS::IAM::Policy')).filter((p) =>
+      (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role),
+    );
+  };
+
+  it('lets the enqueue Lambda only send to the queue (and to its own failed-run queue): no secrets, no lake', () => {
+    const policies = policiesOf(enqueueId);
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[]);
+    const sends = statements.filter((s) => JSON.stringify(s.Action).includes('sqs:'));
+    const ownDlq = logicalId('AWS::SQS::Queue', /^IngestRealtimeEnqueueDeadLetters/);
+    expect(sends).toEqual(
+      [ownDlq, queueId].map((id) =>
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+          Resource: { 'Fn::GetAtt': [id, 'Arn'] },
+        }),
+      ),
+    );
+    // The rest is X-Ray tracing only.
+    const others = statements.filter((s) => !sends.includes(s)).flatMap((s) => [s.Action].flat());
+    expect(others.every((a) => String(a).startsWith('xray:'))).toBe(true);
+    expect(JSON.stringify(policies)).not.toMatch(/secretsmanager|s3:|dynamodb:/);
+  });
+
+  it('grants the worker the lake, the state table and the key secrets, as the realtime ingest needs', () => {
+    const text = JSON.stringify(policiesOf(workerId));
+    expect(text).toContain('secret:ekm/building-7/key-??????');
+    expect(text).not.toContain('ekm/building-7/token');
+    expect(text).toContain('s3:PutObject');
+    expect(text).toContain('dynamodb:PutItem');
+    expect(text).toContain('sqs:ReceiveMessage');
   });
 });
 
