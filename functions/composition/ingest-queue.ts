@@ -2,6 +2,7 @@ import { SqsMessageQueue } from '../adapters/sqs-message-queue';
 import type { ProjectConfig } from '../config/project-config';
 import type { IngestUnit } from '../core/ekm/ingest-units';
 import type { MessageQueue } from '../ports/message-queue';
+import type { SecretResolver } from '../ports/secret-resolver';
 import {
   type BatchResponse,
   makeEnqueueIngestUnits,
@@ -19,12 +20,26 @@ export function ingestUnitWorker(run: (unit: IngestUnit) => Promise<unknown>) {
 
 /** One key alias's realtime ingest, as the fan-out worker runs it (the same use-case as the CLI). */
 export function openIngestUnitRunner(config: ProjectConfig, options: { readonly memoryMb?: number } = {}) {
-  const { lake, forEachKey } = openLakeJobs(config, undefined, options);
-  return (unit: IngestUnit) =>
+  return openIngestUnits(config, options).run;
+}
+
+/**
+ * The unit runner with the lake it opened, for callers that outlive one run and close it (the
+ * local stack's queue worker under `npm start -- --serve`; a Lambda keeps it for its container's life).
+ */
+export function openIngestUnits(
+  config: ProjectConfig,
+  options: { readonly memoryMb?: number; readonly secrets?: SecretResolver } = {},
+) {
+  const { lake, forEachKey } = openLakeJobs(config, options.secrets, {
+    ...(options.memoryMb ? { memoryMb: options.memoryMb } : {}),
+  });
+  const run = (unit: IngestUnit) =>
     forEachKey('ingest-realtime', unit.keyAlias, async (key) => {
       const r = await lake.ingestRealtime({ key });
       return { alias: key.alias, meters: r.meters, reads: r.reads, objects: r.objects, gaps: r.gaps.length };
     });
+  return { run, lake, close: () => lake.close() };
 }
 
 export { makeEnqueueIngestUnits };
