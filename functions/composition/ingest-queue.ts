@@ -14,8 +14,8 @@ import { openLakeJobs } from './lake';
 export type { BatchResponse, IngestUnit, QueueRecord };
 
 /** The worker over one unit runner (handlers/ingest-realtime-worker.ts; tests pass a fake runner). */
-export function ingestUnitWorker(run: (unit: IngestUnit) => Promise<unknown>) {
-  return makeIngestUnitWorker({ run });
+export function ingestUnitWorker(run: (unit: IngestUnit) => Promise<unknown>, log?: (line: string) => void) {
+  return makeIngestUnitWorker({ run, ...(log ? { log } : {}) });
 }
 
 /** One key alias's realtime ingest, as the fan-out worker runs it (the same use-case as the CLI). */

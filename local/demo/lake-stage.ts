@@ -8,7 +8,8 @@ import { DefaultSecretResolver } from '../../functions/adapters/secret-resolvers
 import { openLake } from '../../functions/composition/lake';
 import { loadProjectConfig, type ProjectConfig } from '../../functions/config/project-config';
 import { startLocalAws } from '../aws/local-aws';
-import type { DemoStage } from './demo-context';
+import type { DemoContext, DemoStage } from './demo-context';
+import { type LocalIngestFanOut, startLocalIngestFanOut } from './ingest-fan-out';
 
 /** Add top-level sections to the project config file `npm start` wrote, and load it again. */
 function addToConfigFile(file: string, sections: Record<string, unknown>): ProjectConfig {
@@ -79,22 +80,38 @@ export const lakeStage: DemoStage = {
       await lake.close();
     }
   },
-  // With --serve: pull new reads every minute, as the scheduled Lambda does (the local cloud makes one per meter per minute).
+  // With --serve: pull new reads every minute (the local cloud makes one per meter per minute), fanned
+  // out per key as in AWS: one message per key alias on a local queue, each ingested by the same
+  // worker as the ingest-realtime-worker Lambda (local/demo/ingest-fan-out.ts).
   schedule: {
     everyMs: 60_000,
     async run(ctx) {
       const config = ctx.local.config;
       if (!config) throw new Error('the lake stage has not run');
+      let fanOut = fanOuts.get(ctx);
+      if (!fanOut) {
+        const started = startLocalIngestFanOut(config, { log: () => undefined });
+        fanOuts.set(ctx, started);
+        ctx.onClose(() => started.close());
+        fanOut = started;
+      }
+      const before = { ...fanOut.tally };
+      const { units } = await fanOut.enqueue();
+      await fanOut.poller.idle(5 * 60_000);
+      const t = fanOut.tally;
+      const q = fanOut.queue;
       const lake = openLake(config);
       try {
-        const rt = await lake.ingestRealtime({ key: await resolveEkmKey(config, 'demo', new DefaultSecretResolver()) });
         // Each run writes objects of its own (use-cases/write-readings.ts writeRunObject); compaction
         // merges finished days on the same schedule, as the CompactLake Lambda does in AWS.
         const compacted = await lake.compact();
-        return `realtime ingest "demo": ${rt.reads} reads pulled (10-min overlap included, shown once by the views) from ${rt.meters} meters → ${rt.objects} objects; compaction: ${compacted.days.length} day objects written`;
+        return `realtime ingest of ${units.length} key(s) through the local queue: ${t.units - before.units} done, ${q.depth} waiting to retry, ${q.deadLetters.length} dead-lettered; ${t.reads - before.reads} reads pulled (10-min overlap included, shown once by the views) from ${t.meters - before.meters} meters → ${t.objects - before.objects} objects; compaction: ${compacted.days.length} day objects written`;
       } finally {
         await lake.close();
       }
     },
   },
 };
+
+/** The local ingest queue and its worker of each `--serve` run, started by the first scheduled ingest. */
+const fanOuts = new WeakMap<DemoContext, LocalIngestFanOut>();

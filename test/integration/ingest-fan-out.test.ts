@@ -1,0 +1,122 @@
+import { dynamoClientFromConfig, ensureStateTable } from '../../functions/adapters/dynamo-state-table';
+import { openLake } from '../../functions/composition/lake';
+import { parseProjectConfig } from '../../functions/config/project-config';
+import { parseIngestUnit } from '../../functions/core/ekm/ingest-units';
+import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
+import { startLocalIngestFanOut } from '../../local/demo/ingest-fan-out';
+import { generateAccount, mintKey } from '../../local/ekm-cloud/generate-account';
+import { type FakeCloud, startFakeCloud } from '../../local/ekm-cloud/server';
+import { storedRows, visibleRows } from '../fakes/lake-visible';
+
+/**
+ * Realtime ingest fanned out per key, end to end on real local parts: the local EKM cloud, s3rver
+ * and DynamoDB Local, the local ingest queue with SQS semantics and the worker the
+ * ingest-realtime-worker Lambda runs. Three keys: two gateways' keys and one the cloud refuses.
+ */
+const base = generateAccount({ meters: 6, metersPerGateway: 3 });
+const [gw1, gw2] = base.gateways as [(typeof base.gateways)[0], (typeof base.gateways)[0]];
+const SITE_A_KEY = mintKey('fan-out-site-a');
+const SITE_B_KEY = mintKey('fan-out-site-b');
+const REVOKED_KEY = mintKey('fan-out-revoked');
+const account = {
+  ...base,
+  keys: [
+    { key: SITE_A_KEY, kind: 'gateway' as const, scope: gw1.mac },
+    { key: SITE_B_KEY, kind: 'gateway' as const, scope: gw2.mac },
+  ],
+};
+const SECRETS = [SITE_A_KEY, SITE_B_KEY, REVOKED_KEY];
+let aws: LocalAws;
+let cloud: FakeCloud;
+
+beforeAll(async () => {
+  [aws, cloud] = await Promise.all([
+    startLocalAws({ buckets: ['fan-out-lake'] }),
+    startFakeCloud({ account, seed: 17 }),
+  ]);
+  await ensureStateTable(dynamoClientFromConfig({ endpoint: aws.dynamoEndpoint }), 'fan-out-state');
+}, 60_000);
+afterAll(async () => {
+  await Promise.all([aws?.close(), cloud?.close()]);
+});
+
+describe('realtime ingest fanned out per key over the local queue', () => {
+  it('retries the refused key until it is dead-lettered; the other keys land in the lake once, no secret logged', async () => {
+    // Prepare
+    const config = parseProjectConfig(
+      {
+        version: 1,
+        ekm: { realtimeUrl: cloud.url, summaryUrl: cloud.url, accountUrl: cloud.url, triggerUrl: cloud.url },
+        keys: [
+          { alias: 'site-a', secret: { value: SITE_A_KEY } },
+          { alias: 'revoked', secret: { value: REVOKED_KEY } },
+          { alias: 'site-b', secret: { value: SITE_B_KEY } },
+        ],
+        lake: { bucket: 'fan-out-lake', prefix: 'lake', endpoint: aws.s3Endpoint },
+        state: { table: 'fan-out-state', endpoint: aws.dynamoEndpoint },
+      },
+      'fan-out-test.yaml',
+    );
+    const logged: string[] = [];
+    const capture = (...args: unknown[]) => {
+      logged.push(args.map(String).join(' '));
+    };
+    const spies = (['log', 'warn', 'error', 'info'] as const).map((m) =>
+      jest.spyOn(console, m).mockImplementation(capture),
+    );
+    const workerLines: string[] = [];
+    const fanOut = startLocalIngestFanOut(config, {
+      visibilityTimeoutMs: 300,
+      maxReceiveCount: 3,
+      batchSize: 2,
+      maxConcurrency: 2,
+      pollIntervalMs: 20,
+      log: (line) => {
+        workerLines.push(line);
+        logged.push(line);
+      },
+      onWorkerError: capture,
+    });
+    const lake = openLake(config);
+    try {
+      // Act: the schedule's enqueue step, then the poller works the queue until it is empty
+      const { units } = await fanOut.enqueue();
+      await fanOut.poller.drained(20_000);
+      // Assess: one message per key; the refused one received 3 times, then dead-lettered
+      expect(units.map((u) => u.keyAlias)).toEqual(['revoked', 'site-a', 'site-b']);
+      const outcomes = workerLines.map((line) => JSON.parse(line) as { messageId: string; ok: boolean });
+      const aliasOf = new Map<string, string>();
+      for (const m of fanOut.queue.deadLetters) aliasOf.set(m.messageId, parseIngestUnit(m.body).keyAlias);
+      expect(fanOut.queue.deadLetters.map((m) => [parseIngestUnit(m.body).keyAlias, m.receiveCount])).toEqual([
+        ['revoked', 3],
+      ]);
+      const failed = outcomes.filter((o) => !o.ok);
+      expect(failed).toHaveLength(3);
+      expect(failed.every((o) => aliasOf.get(o.messageId) === 'revoked')).toBe(true);
+      expect((failed[0] as { error?: string }).error).toMatch(/^revoked: .*HTTP 401/);
+      const done = outcomes.filter((o) => o.ok);
+      expect(done).toHaveLength(2);
+      expect(new Set(done.map((o) => o.messageId)).size).toBe(2);
+      expect(fanOut.queue.stats).toMatchObject({ sent: 3, received: 5, deleted: 2, deadLettered: 1 });
+      expect(fanOut.tally.units).toBe(2);
+      // Assess: both good keys' meters are in the lake, each read stored exactly once
+      const stored = (await storedRows(lake.objectStore, 'lake/dataset=realtime/')).filter(
+        (r) => r.source === 'realtime',
+      );
+      const ids = stored.map((r) => `${r.meter}@${r.time}`);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect([...new Set(stored.map((r) => r.meter))].sort()).toEqual(
+        [...gw1.meters, ...gw2.meters].map((m) => m.id).sort(),
+      );
+      expect((await visibleRows(lake.objectStore, 'lake/dataset=realtime/')).length).toBe(stored.length);
+      expect(fanOut.tally.reads).toBe(stored.length);
+      // Assess: no secret in any logged line (worker lines, run summaries, warnings)
+      expect(logged.length).toBeGreaterThan(5);
+      for (const line of logged) for (const secret of SECRETS) expect(line).not.toContain(secret);
+    } finally {
+      await fanOut.close();
+      await lake.close();
+      for (const spy of spies) spy.mockRestore();
+    }
+  }, 30_000);
+});
