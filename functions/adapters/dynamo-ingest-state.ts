@@ -1,4 +1,5 @@
 import {
+  type AttributeValue,
   BatchGetItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -9,17 +10,29 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { forEachLimit } from '../core/concurrency';
+import { cursorPageOf } from '../core/ekm/cursor-pages';
 import type { MeterId } from '../core/readings/meter-id';
 import type { CursorDataset, GapRecord, IngestState, LeaseInfo, RunRecord } from '../ports/ingest-state';
 
 /**
  * {@link IngestState} in the shared single-table state table (pk/sk, see dynamo-state-table.ts):
- * - cursor: pk `CURSOR#{dataset}#{alias}`, sk `METER#{meter}`, `lastMs` (N), `runId`, `updatedAt`
+ * - cursor page: pk `CURSOR#{dataset}#{alias}`, sk `PAGE#{nn}` (core/ekm/cursor-pages.ts), `m` (map meter →
+ *   lastMs N), `v` (N, version for optimistic writes), `runId`, `updatedAt`. One item holds the
+ *   cursors of many meters (~30 bytes each, so a page holds over 10,000 within DynamoDB's 400 KB).
+ * - cursor (earlier layout, read only): pk `CURSOR#{dataset}#{alias}`, sk `METER#{meter}`, `lastMs`
+ *   (N): read for meters no page holds yet; the next advance moves them into their page.
  * - run:    pk `RUN#{alias}`, sk `{startedAt ISO}#{runId}`, `job`, `status`, `summary` (JSON), `expiresAt` (90 days)
  * - gap:    pk `GAP#{alias}`, sk `{meter}#{fromMs}`, `toMs`, `filledBuckets`, `runId`
  * - lock:   pk `LOCK#{name}`, sk `LOCK`, `owner`, `leaseUntil` (N, ms), `expiresAt`
  */
 const RUN_TTL_S = 90 * 86_400;
+const pageSk = (page: number) => `PAGE#${String(page).padStart(2, '0')}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+function chunked<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
 const isConditionFailure = (e: unknown) =>
   e instanceof ConditionalCheckFailedException || (e as { name?: string }).name === 'ConditionalCheckFailedException';
 
@@ -34,21 +47,20 @@ export class DynamoIngestState implements IngestState {
     const out = new Map<MeterId, number>();
     const pk = `CURSOR#${dataset}#${alias}`;
     const unique = [...new Set(meters)];
-    const chunks: MeterId[][] = [];
-    for (let i = 0; i < unique.length; i += 100) chunks.push(unique.slice(i, i + 100));
-    await forEachLimit(chunks, 4, async (chunk) => {
-      let keys = chunk.map((m) => ({ pk: { S: pk }, sk: { S: `METER#${m}` } }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        const res = await this.ddb.send(
-          new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of res.Responses?.[this.table] ?? []) {
-          const meter = item.sk?.S?.slice('METER#'.length);
-          const last = item.lastMs?.N;
-          if (meter && last) out.set(meter, Number(last));
-        }
-        keys = (res.UnprocessedKeys?.[this.table]?.Keys ?? []) as typeof keys;
-        if (keys.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+    const pages = await this.readPages(pk, new Set(unique.map(cursorPageOf)));
+    const missing: MeterId[] = [];
+    for (const meter of unique) {
+      const last = pages.get(cursorPageOf(meter))?.cursors.get(meter);
+      if (last !== undefined) out.set(meter, last);
+      else missing.push(meter);
+    }
+    // Meters no page holds: a cursor kept in the earlier one-item-per-meter layout, if any.
+    await forEachLimit(chunked(missing, 100), 4, async (chunk) => {
+      const keys = chunk.map((m) => ({ pk: { S: pk }, sk: { S: `METER#${m}` } }));
+      for (const item of await this.batchGet(keys)) {
+        const meter = item.sk?.S?.slice('METER#'.length);
+        const last = item.lastMs?.N;
+        if (meter && last) out.set(meter, Number(last));
       }
     });
     return out;
@@ -61,23 +73,90 @@ export class DynamoIngestState implements IngestState {
     runId: string,
   ): Promise<void> {
     const pk = `CURSOR#${dataset}#${alias}`;
-    const now = new Date().toISOString();
-    await forEachLimit([...cursors.entries()], this.concurrency, async ([meter, lastMs]) => {
-      try {
-        await this.ddb.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: { pk: { S: pk }, sk: { S: `METER#${meter}` } },
-            UpdateExpression: 'SET lastMs = :t, runId = :r, updatedAt = :u',
-            ConditionExpression: 'attribute_not_exists(lastMs) OR lastMs < :t',
-            ExpressionAttributeValues: { ':t': { N: String(lastMs) }, ':r': { S: runId }, ':u': { S: now } },
-          }),
-        );
-      } catch (error) {
-        // Already at or past this point (a concurrent or later run): forward-only, nothing to do.
-        if (!isConditionFailure(error)) throw error;
+    const byPage = new Map<number, [MeterId, number][]>();
+    for (const entry of cursors) {
+      const page = cursorPageOf(entry[0]);
+      const list = byPage.get(page);
+      if (list) list.push(entry);
+      else byPage.set(page, [entry]);
+    }
+    let wanted = new Set(byPage.keys());
+    // Optimistic: read the pages, merge forward-only, write each only if nobody wrote it meanwhile;
+    // a page another writer changed is read and merged again.
+    for (let attempt = 0; wanted.size > 0; attempt++) {
+      if (attempt >= 20) throw new Error(`cursor pages of "${alias}" kept changing under 20 attempts to write them`);
+      if (attempt > 0) await sleep(Math.min(500, 10 * 2 ** attempt) * (0.5 + Math.random()));
+      const pages = await this.readPages(pk, wanted);
+      const retry = new Set<number>();
+      await forEachLimit([...wanted], this.concurrency, async (page) => {
+        const current = pages.get(page);
+        const merged = new Map(current?.cursors ?? []);
+        let changed = false;
+        for (const [meter, lastMs] of byPage.get(page) ?? []) {
+          if ((merged.get(meter) ?? Number.NEGATIVE_INFINITY) >= lastMs) continue; // forward only
+          merged.set(meter, lastMs);
+          changed = true;
+        }
+        if (!changed) return;
+        const m: Record<string, AttributeValue> = {};
+        for (const [meter, lastMs] of merged) m[meter] = { N: String(lastMs) };
+        try {
+          await this.ddb.send(
+            new PutItemCommand({
+              TableName: this.table,
+              Item: {
+                pk: { S: pk },
+                sk: { S: pageSk(page) },
+                m: { M: m },
+                v: { N: String((current?.version ?? 0) + 1) },
+                runId: { S: runId },
+                updatedAt: { S: new Date().toISOString() },
+              },
+              ...(current
+                ? { ConditionExpression: 'v = :v', ExpressionAttributeValues: { ':v': { N: String(current.version) } } }
+                : { ConditionExpression: 'attribute_not_exists(pk)' }),
+            }),
+          );
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+          retry.add(page);
+        }
+      });
+      wanted = retry;
+    }
+  }
+
+  /** The pages asked for that exist, with their cursors and version (consistent reads). */
+  private async readPages(
+    pk: string,
+    pages: ReadonlySet<number>,
+  ): Promise<Map<number, { cursors: Map<MeterId, number>; version: number }>> {
+    const out = new Map<number, { cursors: Map<MeterId, number>; version: number }>();
+    const keys = [...pages].map((p) => ({ pk: { S: pk }, sk: { S: pageSk(p) } }));
+    await forEachLimit(chunked(keys, 100), 4, async (chunk) => {
+      for (const item of await this.batchGet(chunk)) {
+        const page = Number(item.sk?.S?.slice('PAGE#'.length));
+        const cursors = new Map<MeterId, number>();
+        for (const [meter, value] of Object.entries(item.m?.M ?? {})) if (value.N) cursors.set(meter, Number(value.N));
+        out.set(page, { cursors, version: Number(item.v?.N ?? '0') });
       }
     });
+    return out;
+  }
+
+  /** BatchGetItem (consistent) of at most 100 keys, asking again for unprocessed keys with backoff. */
+  private async batchGet(keys: Record<string, AttributeValue>[]): Promise<Record<string, AttributeValue>[]> {
+    const items: Record<string, AttributeValue>[] = [];
+    let pending = keys;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      const res = await this.ddb.send(
+        new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      for (const item of res.Responses?.[this.table] ?? []) items.push(item);
+      pending = (res.UnprocessedKeys?.[this.table]?.Keys ?? []) as typeof pending;
+      if (pending.length > 0) await sleep(Math.min(1000, 50 * 2 ** attempt));
+    }
+    return items;
   }
 
   async putRun(run: RunRecord): Promise<void> {

@@ -32,6 +32,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { pipelined } from '../core/concurrency';
+import { CURSOR_PAGES, cursorPageOf } from '../core/ekm/cursor-pages';
 import {
   chunkMeters,
   findRingGaps,
@@ -354,7 +355,9 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
       // Steady pass: meters with a cursor, few reads each; deep pass: the rest and any cut answer.
       const deep = meters.filter((m) => !cursors.has(m.meter));
       const steady = meters.filter((m) => cursors.has(m.meter));
-      const byShard = (m: string) => shardOf(m, shards);
+      // Lake shard first (one chunk's reads land in few objects), then cursor page (each page of
+      // cursors is written about once per run: core/ekm/cursor-pages.ts).
+      const byShard = (m: string) => shardOf(m, shards) * CURSOR_PAGES + cursorPageOf(m);
       await pipelined(
         chunkMeters(steady, steadyChunk, byShard),
         (chunk) => fetchChunk(chunk, cursors, Math.min(steadyReads, ringSize), steadyReads < ringSize),

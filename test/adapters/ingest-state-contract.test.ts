@@ -1,3 +1,4 @@
+import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoIngestState } from '../../functions/adapters/dynamo-ingest-state';
 import type { GapRecord, IngestState, RunRecord } from '../../functions/ports/ingest-state';
 import { dynamoLocalForContract } from '../fakes/dynamo-contract';
@@ -188,5 +189,48 @@ describe.each(implementations)('ingest state contract: %s', (_name, make) => {
     );
     expect(won.filter(Boolean)).toHaveLength(1);
     expect((await state.getLock('ingest#race'))?.owner).toBe(`run-${won.indexOf(true)}`);
+  });
+});
+
+describe('DynamoDB cursor pages', () => {
+  it('keeps 10,000 cursors in at most 64 items, reads cursors of the one-item-per-meter layout, and moves them into pages', async () => {
+    // Prepare: two meters with a cursor in the earlier layout (one item per meter).
+    const { ddb, table } = await freshTable();
+    const state = new DynamoIngestState(ddb, table);
+    const pk = 'CURSOR#realtime#elm';
+    for (const [meter, lastMs] of [
+      ['000300000001', 1_000],
+      ['000300000002', 2_000],
+    ] as const)
+      await ddb.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: { pk: { S: pk }, sk: { S: `METER#${meter}` }, lastMs: { N: String(lastMs) } },
+        }),
+      );
+    const meters = Array.from({ length: 10_000 }, (_, i) => `0003${String(i + 1).padStart(8, '0')}`);
+    // Act
+    const before = await state.getCursors('realtime', 'elm', meters);
+    await state.advanceCursors('realtime', 'elm', new Map(meters.map((m, i) => [m, 5_000 + i])), 'run-1');
+    await state.advanceCursors('realtime', 'elm', new Map([['000300000002', 1_500]]), 'run-2');
+    const after = await state.getCursors('realtime', 'elm', meters);
+    // Assess
+    expect([...before].sort()).toEqual([
+      ['000300000001', 1_000],
+      ['000300000002', 2_000],
+    ]);
+    expect(after.size).toBe(10_000);
+    expect(after.get('000300000002')).toBe(5_001);
+    expect(after.get(meters[9_999]!)).toBe(14_999);
+    const items = await ddb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :page)',
+        ExpressionAttributeValues: { ':pk': { S: pk }, ':page': { S: 'PAGE#' } },
+        Select: 'COUNT',
+      }),
+    );
+    expect(items.Count).toBeLessThanOrEqual(64);
+    expect(items.Count).toBeGreaterThan(32);
   });
 });

@@ -51,7 +51,7 @@ describe('realtime plan: requests', () => {
         [m(1), T + 12 * MIN],
         [m(2), T + 14 * MIN],
       ],
-      want: [{ meters: [m(1), m(2)], ver: 'v4', cnt: 1000, sinceMs: T }],
+      want: [{ meters: [m(1), m(2)], ver: 'v4', cnt: 1000, sinceMs: T + 2 * MIN }],
     },
     {
       name: 'a meter far behind gets its own request; slots oldest first; v3 before v4',
@@ -66,7 +66,7 @@ describe('realtime plan: requests', () => {
       ],
       want: [
         { meters: [m(3)], ver: 'v3', cnt: 1000 },
-        { meters: [m(2)], ver: 'v4', cnt: 1000, sinceMs: T - 615 * MIN },
+        { meters: [m(2)], ver: 'v4', cnt: 1000, sinceMs: T - 610 * MIN },
         { meters: [m(1)], ver: 'v4', cnt: 1000, sinceMs: T + 30 * MIN },
       ],
     },

@@ -68,8 +68,10 @@ export function planRealtimeRequests(
       if (list) list.push(m);
       else bySlot.set(slot, [m]);
     }
-    for (const [slot, group] of [...bySlot.entries()].sort((a, b) => a[0] - b[0])) {
-      let sinceMs = slot * SUMMARY_BUCKET_MS;
+    for (const [, group] of [...bySlot.entries()].sort((a, b) => a[0] - b[0])) {
+      // The oldest (cursor − overlap) of the group, not the slot's start: every minute asked
+      // before it is a read downloaded again for nothing.
+      let sinceMs = Number.POSITIVE_INFINITY;
       for (const m of group) sinceMs = Math.min(sinceMs, cursors.get(m)! - opts.overlapMs);
       out.push({ meters: group, ver, cnt: opts.ringSize, sinceMs });
     }
