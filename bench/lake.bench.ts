@@ -331,7 +331,7 @@ async function ingestBench(sizes: readonly number[], latencyMs: number): Promise
       r.gaps ? `${r.gaps} gaps healed` : '',
     ].filter(Boolean);
     console.log(
-      `    ${String(meters).padStart(7)} meters: ${r.wallS.toFixed(1)} s wall (the ingest call alone), new reads (${INGEST_BEHIND_MIN}/meter) ${INGEST_BEHIND_MIN * meters}, reads downloaded ${r.reads}, ${r.requests} HTTP requests to EKM, ${r.objects} Parquet objects, ${(r.reads / r.wallS).toFixed(0)} reads/s, peak RSS ${r.peakRssMb.toFixed(0)} MB (${r.rssBeforeMb.toFixed(0)} MB before the run), ${r.chunks} chunks of ≤ ${r.largestChunk} meters${extra.length ? `, ${extra.join(', ')}` : ''}`,
+      `    ${String(meters).padStart(7)} meters: ${r.wallS.toFixed(1)} s wall (the ingest call alone; ${r.cpuS.toFixed(1)} CPU s in its process), new reads (${INGEST_BEHIND_MIN}/meter) ${INGEST_BEHIND_MIN * meters}, reads downloaded ${r.reads}, ${r.requests} HTTP requests to EKM, ${r.objects} Parquet objects, ${(r.reads / r.wallS).toFixed(0)} reads/s, peak RSS ${r.peakRssMb.toFixed(0)} MB (${r.rssBeforeMb.toFixed(0)} MB before the run), ${r.chunks} chunks of ≤ ${r.largestChunk} meters${extra.length ? `, ${extra.join(', ')}` : ''}`,
     );
   }
   const basis = measured.reduce((a, b) => (b.meters > a.meters ? b : a));

@@ -20,6 +20,8 @@ const TABLE = 'bench-state';
 export interface IngestRunFigures {
   readonly meters: number;
   readonly wallS: number;
+  /** CPU seconds (user + system) the ingest process spent in the ingest call. */
+  readonly cpuS: number;
   readonly requests: number;
   readonly reads: number;
   readonly failedReads: number;
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
   let largestChunk = 0;
   let lastDone = 0;
   const t = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   const result = await lake.ingestRealtime({
     key: { alias: 'bench', key: DEMO_ACCOUNT_KEY },
     onProgress: (done) => {
@@ -96,9 +99,11 @@ async function main(): Promise<void> {
     },
   });
   const wallS = Number(process.hrtime.bigint() - t) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   const figures: IngestRunFigures = {
     meters: result.meters,
     wallS,
+    cpuS: (cpu.user + cpu.system) / 1e6,
     requests: lake.requests() - requestsBefore,
     reads: result.reads,
     failedReads: result.failedReads,
