@@ -277,7 +277,7 @@ const INGEST_BUCKET = 'bench-lake';
 const INGEST_BEHIND_MIN = 5;
 
 /** One size of (b): a fresh local EKM cloud and fresh local AWS stand-ins, each in its own process, and one ingest run in a third. */
-async function ingestRun(meters: number, latencyMs: number): Promise<IngestRunFigures> {
+async function ingestRun(meters: number, latencyMs: number, fresh = false): Promise<IngestRunFigures> {
   const cloud = await startFakeCloudProcess({ meters, latencyMs });
   try {
     const aws = await startLocalAwsProcess({ buckets: [INGEST_BUCKET] });
@@ -296,6 +296,7 @@ async function ingestRun(meters: number, latencyMs: number): Promise<IngestRunFi
         INGEST_BUCKET,
         '--behind-min',
         String(INGEST_BEHIND_MIN),
+        ...(fresh ? ['--fresh'] : []),
       ];
       const child = spawn(process.execPath, [...process.execArgv, ...args], {
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -334,6 +335,11 @@ async function ingestBench(sizes: readonly number[], latencyMs: number): Promise
       `    ${String(meters).padStart(7)} meters: ${r.wallS.toFixed(1)} s wall (the ingest call alone; ${r.cpuS.toFixed(1)} CPU s in its process), new reads (${INGEST_BEHIND_MIN}/meter) ${INGEST_BEHIND_MIN * meters}, reads downloaded ${r.reads}, ${r.requests} HTTP requests to EKM, ${r.objects} Parquet objects, ${(r.reads / r.wallS).toFixed(0)} reads/s, peak RSS ${r.peakRssMb.toFixed(0)} MB (${r.rssBeforeMb.toFixed(0)} MB before the run), ${r.chunks} chunks of ≤ ${r.largestChunk} meters${extra.length ? `, ${extra.join(', ')}` : ''}`,
     );
   }
+  // A backfill after a long outage (or a first run): every meter returns its whole 1000-read ring.
+  const backfill = await ingestRun(200, latencyMs, true);
+  console.log(
+    `    backfill, 200 meters without cursors (whole rings): ${backfill.wallS.toFixed(1)} s wall, ${backfill.reads} reads, ${backfill.objects} Parquet objects, peak RSS ${backfill.peakRssMb.toFixed(0)} MB of the ingest process (${backfill.rssBeforeMb.toFixed(0)} MB before the run), ${backfill.chunks} chunks of ≤ ${backfill.largestChunk} meters`,
+  );
   const basis = measured.reduce((a, b) => (b.meters > a.meters ? b : a));
   const target = 100_000;
   if (basis.meters >= target) return;

@@ -45,6 +45,9 @@ async function main(): Promise<void> {
       dynamo: { type: 'string' },
       bucket: { type: 'string', default: 'bench-lake' },
       'behind-min': { type: 'string', default: '5' },
+      // A backfill: no cursors, every meter returns its whole ring.
+      fresh: { type: 'boolean', default: false },
+      'memory-mb': { type: 'string', default: '512' },
     },
   });
   const meters = Number(values.meters);
@@ -72,16 +75,17 @@ async function main(): Promise<void> {
   );
   await ensureStateTable(dynamoClientFromConfig({ endpoint: dynamo }), TABLE);
   // The chunk size is the wiring's default for a 512 MB Lambda (derived from the memory budget).
-  const lake = openLake(config, { shards: 8, memoryMb: 512 });
+  const lake = openLake(config, { shards: 8, memoryMb: Number(values['memory-mb']) });
   // A steady-state run: every meter was ingested `behind-min` minutes ago; the simulated meters
   // read once a minute, so that many new reads per meter wait (a first run would pull 1000 per meter).
   const ids = generateAccount({ meters }).gateways.flatMap((g) => g.meters.map((m) => m.id));
-  await lake.state.advanceCursors(
-    'realtime',
-    'bench',
-    new Map(ids.map((id) => [id, Date.now() - Number(values['behind-min']) * 60_000])),
-    'seed',
-  );
+  if (!values.fresh)
+    await lake.state.advanceCursors(
+      'realtime',
+      'bench',
+      new Map(ids.map((id) => [id, Date.now() - Number(values['behind-min']) * 60_000])),
+      'seed',
+    );
   const requestsBefore = lake.requests();
   (globalThis as { gc?: () => void }).gc?.();
   const rssBeforeMb = maxRssMb();

@@ -92,7 +92,10 @@ export function registerLake(program: Command): void {
       )
       .option('--key-alias <alias>', 'which configured key; default: every key')
       .option('--shards <n>', 'meter shards per hour object (layout; keep it stable)', '1')
-      .option('--memory-mb <mb>', 'memory budget: meters are read in chunks that fit it (default: 200 meters a chunk)'),
+      .option(
+        '--memory-mb <mb>',
+        'memory budget of the run: meters are read in chunks that fit it, two at a time (default 1024)',
+      ),
   ).action(async (opts: LakeOpts) => {
     const results = await withLake(opts, async (lake, config) => {
       const out = [];

@@ -5,7 +5,7 @@ import {
   openIngestUnitRunner,
   type QueueRecord,
 } from '../composition/ingest-queue';
-import { loadLakeConfig } from '../config/lake-config';
+import { lambdaMemoryBudgetMb, loadLakeConfig } from '../config/lake-config';
 import { startOnce } from './start-once';
 
 /** The part of an SQS event the worker reads (aws-lambda's SQSEvent has more). */
@@ -31,7 +31,7 @@ export function makeIngestRealtimeWorkerHandler(
 export const handler = makeIngestRealtimeWorkerHandler(
   startOnce(() => ({
     ingest: openIngestUnitRunner(loadLakeConfig(process.env), {
-      memoryMb: Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '0'),
+      ...(lambdaMemoryBudgetMb(process.env) ? { memoryMb: lambdaMemoryBudgetMb(process.env) } : {}),
     }),
   })),
 );

@@ -1,5 +1,5 @@
 import { openLakeJobs } from '../composition/lake';
-import { loadLakeConfig } from '../config/lake-config';
+import { lambdaMemoryBudgetMb, loadLakeConfig } from '../config/lake-config';
 import { startOnce } from './start-once';
 
 export interface IngestRealtimeEvent {
@@ -32,7 +32,7 @@ export function makeIngestRealtimeHandler(start: () => Promise<ReturnType<typeof
 export const handler = makeIngestRealtimeHandler(
   startOnce(() =>
     openLakeJobs(loadLakeConfig(process.env), undefined, {
-      memoryMb: Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '0'),
+      ...(lambdaMemoryBudgetMb(process.env) ? { memoryMb: lambdaMemoryBudgetMb(process.env) } : {}),
     }),
   ),
 );
