@@ -37,7 +37,7 @@ export function registerUnlock(program: Command): void {
     .option('--json', 'print a JSON document instead of text', false)
     .action(async (opts: { keyAlias: string; force: boolean; config?: string; json: boolean }) => {
       const config = findProjectConfig(opts.config);
-      keyByAlias(config, opts.keyAlias);
+      const key = keyByAlias(config, opts.keyAlias);
       const state = config.state;
       if (!state)
         throw new ValidationError(
@@ -49,7 +49,7 @@ export function registerUnlock(program: Command): void {
         const result = await makeUnlockRuns({
           state: new DynamoIngestState(ddb, state.table),
           clock: systemClock,
-        })({ alias: opts.keyAlias, force: opts.force });
+        })({ alias: opts.keyAlias, force: opts.force, realtimeShards: key.realtimeShards ?? 1 });
         printResult(opts, result, () => describe(result));
         if (result.kept.length > 0) {
           if (!opts.json)

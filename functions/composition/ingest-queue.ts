@@ -36,8 +36,15 @@ export function openIngestUnits(
   });
   const run = (unit: IngestUnit) =>
     forEachKey('ingest-realtime', unit.keyAlias, async (key) => {
-      const r = await lake.ingestRealtime({ key });
-      return { alias: key.alias, meters: r.meters, reads: r.reads, objects: r.objects, gaps: r.gaps.length };
+      const r = await lake.ingestRealtime({ key, ...(unit.shard ? { shard: unit.shard } : {}) });
+      return {
+        alias: key.alias,
+        ...(unit.shard ? { shard: `${unit.shard.index}/${unit.shard.count}` } : {}),
+        meters: r.meters,
+        reads: r.reads,
+        objects: r.objects,
+        gaps: r.gaps.length,
+      };
     });
   return { run, lake, close: () => lake.close() };
 }
@@ -45,8 +52,9 @@ export function openIngestUnits(
 export { makeEnqueueIngestUnits };
 
 /**
- * The schedule's enqueue step in AWS: one SQS message per configured key alias (the aliases only;
- * keys are resolved by the worker). `send` is the SQS queue by default.
+ * The schedule's enqueue step in AWS: one SQS message per configured key alias, or per part for a
+ * key split into `realtimeShards` (aliases only; keys are resolved by the worker). `queue` is the
+ * SQS queue by default.
  */
 export function openRealtimeEnqueue(
   config: ProjectConfig,
@@ -54,9 +62,13 @@ export function openRealtimeEnqueue(
   queue: MessageQueue = SqsMessageQueue.fromUrl(queueUrl),
 ) {
   const enqueue = makeEnqueueIngestUnits({ queue });
-  const aliases = config.keys.map((k) => k.alias);
+  const keys = config.keys.map((k) => ({ alias: k.alias, realtimeShards: k.realtimeShards ?? 1 }));
   return async () => {
-    const { units } = await enqueue(aliases);
-    return { job: 'enqueue-realtime' as const, units: units.length, aliases: units.map((u) => u.keyAlias) };
+    const { units } = await enqueue(keys);
+    return {
+      job: 'enqueue-realtime' as const,
+      units: units.length,
+      aliases: [...new Set(units.map((u) => u.keyAlias))],
+    };
   };
 }

@@ -4,6 +4,7 @@ import { makeEkmClients } from '../adapters/ekm/clients';
 import { S3ObjectStore } from '../adapters/s3-object-store';
 import { DefaultSecretResolver } from '../adapters/secret-resolvers';
 import type { UndiciHttpClientOptions } from '../adapters/undici-http-client';
+import { realtimeShardsOf } from '../config/key-alias';
 import type { ProjectConfig } from '../config/project-config';
 import { ValidationError } from '../core/errors';
 import { type Clock, systemClock } from '../ports/clock';
@@ -76,7 +77,14 @@ export function openLake(config: ProjectConfig, options: LakeWiringOptions = {})
     prefix: lake.prefix ?? '',
     ingestRealtime: makeIngestRealtime(deps),
     ingestSummary: makeIngestSummary(deps),
-    compact: makeCompactLake({ objectStore, prefix: lake.prefix, state: ingestState, clock }),
+    compact: makeCompactLake({
+      objectStore,
+      prefix: lake.prefix,
+      state: ingestState,
+      clock,
+      // A key whose realtime ingest is split into parts: compaction waits for every part's lease.
+      realtimeShards: (origin) => realtimeShardsOf(config, origin),
+    }),
     /** HTTP attempts sent to EKM so far (including retries). */
     requests: () => ekm.http.stats().requests,
     close: () => ekm.close(),

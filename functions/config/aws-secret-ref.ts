@@ -17,6 +17,8 @@ export interface AwsKeyConfig {
   readonly token?: AwsSecretRef;
   /** IANA zone of the site. @default 'UTC' */
   readonly timezone?: string;
+  /** Parts the scheduled realtime ingest is split into by meter shard (1, 2, 4 … 64). @default 1 */
+  readonly realtimeShards?: number;
 }
 
 /** A gateway as the stage config and EDGE_GATEWAYS_JSON write it (the project file's `edge.gateways[]` shape). */

@@ -3,7 +3,7 @@
  * and the CDK app (lib/ sets them), so the two can never drift apart.
  */
 export const ENV = {
-  /** JSON array, the project file's `keys` shape with Secrets Manager refs: [{ "alias": "demo", "secret": { "secretsManager": "<name or ARN>" }, "token"?: { "secretsManager": "<name or ARN>" }, "timezone"?: "America/New_York" }] */
+  /** JSON array, the project file's `keys` shape with Secrets Manager refs: [{ "alias": "demo", "secret": { "secretsManager": "<name or ARN>" }, "token"?: { "secretsManager": "<name or ARN>" }, "timezone"?: "America/New_York", "realtimeShards"?: 4 }] */
   EKM_KEYS_JSON: 'EKM_KEYS_JSON',
   EKM_REALTIME_URL: 'EKM_REALTIME_URL',
   EKM_SUMMARY_URL: 'EKM_SUMMARY_URL',

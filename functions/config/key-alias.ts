@@ -28,3 +28,11 @@ export function pickKeyAlias(config: ProjectConfig, asked: string | undefined): 
 export function keyAliasesToRun(config: ProjectConfig, asked: string | undefined): string[] {
   return asked ? [keyByAlias(config, asked).alias] : config.keys.map((k) => k.alias);
 }
+
+/**
+ * Parts the realtime ingest of `origin` is split into (its key's `realtimeShards`); 1 for an origin
+ * that is no configured key (an edge gateway id).
+ */
+export function realtimeShardsOf(config: ProjectConfig, origin: string): number {
+  return config.keys.find((k) => k.alias === origin)?.realtimeShards ?? 1;
+}

@@ -17,6 +17,11 @@ export interface KeyConfig {
   readonly secret: SecretRef;
   readonly token?: SecretRef;
   readonly timezone?: string;
+  /**
+   * Parts the scheduled realtime ingest of this key is split into by meter shard (1, 2, 4 … 64), each
+   * its own queue message and worker run, for keys with many meters. @default 1
+   */
+  readonly realtimeShards?: number;
 }
 
 export interface EkmEndpoints {

@@ -37,3 +37,32 @@ export function parseLeaseName(name: string): { job: LeaseJob; subject: string }
   }
   return undefined;
 }
+
+/**
+ * Counts a key's scheduled realtime ingest may be split into by meter shard: the divisors of the 64
+ * cursor pages (core/ekm/cursor-pages.ts), so every page of cursors belongs to one part and two parts
+ * never write the same page.
+ */
+export const REALTIME_SHARD_COUNTS: readonly number[] = [1, 2, 4, 8, 16, 32, 64];
+
+const two = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * The lease subject of one part of a key's realtime ingest (`<alias>#s03of08`): the meters whose lake
+ * shard for `count` shards is `index`. Parts of one key run at once; each holds its own lease.
+ */
+export function realtimeShardSubject(alias: string, index: number, count: number): string {
+  return `${alias}#s${two(index)}of${two(count)}`;
+}
+
+/**
+ * Every lease a realtime ingest of `alias` may hold: the whole key's and, when the key's ingest is
+ * split into `shards` parts, each part's. Compaction and `ekm-pipeline unlock` take or release them all.
+ */
+export function realtimeLeases(alias: string, shards = 1): LeaseName[] {
+  const parts =
+    shards > 1
+      ? Array.from({ length: shards }, (_, i) => leaseName('ingest-realtime', realtimeShardSubject(alias, i, shards)))
+      : [];
+  return [leaseName('ingest-realtime', alias), ...parts];
+}

@@ -16,7 +16,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { type LeaseName, leaseName, parseLeaseName } from '../core/leases';
+import { type LeaseName, leaseName, parseLeaseName, realtimeLeases } from '../core/leases';
 import { decodeRows, encodeRows } from '../core/parquet/encode';
 import { normalizePrefix, objectKey, parseObjectKey, utcDate } from '../core/parquet/object-keys';
 import { type LakeRow, mergeRows } from '../core/parquet/rows';
@@ -36,6 +36,8 @@ export interface CompactLakeDeps {
   readonly newRunId?: () => string;
   /** Also (re)build the `intervals` object of every day compacted (build-intervals.ts). @default true */
   readonly intervals?: boolean;
+  /** Parts a key alias's realtime ingest is split into (its `realtimeShards`); their leases are taken too. @default 1 */
+  readonly realtimeShards?: (origin: string) => number;
 }
 
 export interface CompactLakeInput {
@@ -51,10 +53,11 @@ export interface CompactLakeResult {
 
 /**
  * The leases of every writer that read-modify-writes an origin's realtime objects: cloud realtime
- * ingest (key aliases) and the edge ingest endpoint (gateway ids). Compaction holds them all.
+ * ingest (key aliases; each part's when the key's ingest is split into `realtimeShards` parts) and
+ * the edge ingest endpoint (gateway ids). Compaction holds them all.
  */
-export function writerLeases(origin: string): LeaseName[] {
-  return [leaseName('ingest-realtime', origin), leaseName('edge-ingest', origin)];
+export function writerLeases(origin: string, realtimeShards = 1): LeaseName[] {
+  return [...realtimeLeases(origin, realtimeShards), leaseName('edge-ingest', origin)];
 }
 
 export function makeCompactLake(deps: CompactLakeDeps) {
@@ -75,7 +78,11 @@ export function makeCompactLake(deps: CompactLakeDeps) {
       // Short leases renewed while compaction works (run-lease.ts); a dead ingest's lapsed lease is
       // taken over and its run marked failed.
       const held: RunLease[] = [];
-      for (const lock of writerLeases(origin)) {
+      const locks = writerLeases(origin, deps.realtimeShards?.(origin) ?? 1);
+      // Runs of the origin still `running` are dead only once every realtime lease (each part's
+      // too) is held: mark them at the last one.
+      const lastRealtime = locks.filter((l) => parseLeaseName(l)?.job === 'ingest-realtime').at(-1);
+      for (const lock of locks) {
         try {
           held.push(
             await takeRunLease({
@@ -85,9 +92,8 @@ export function makeCompactLake(deps: CompactLakeDeps) {
               owner: runId,
               ttlMs: lockTtlMs,
               what: `an ingest of "${origin}" (lease ${lock})`,
-              ...(parseLeaseName(lock)?.job === 'ingest-realtime'
-                ? { alias: origin, staleRuns: { job: 'ingest-realtime', alias: origin } }
-                : {}),
+              ...(parseLeaseName(lock)?.job === 'ingest-realtime' ? { alias: origin } : {}),
+              ...(lock === lastRealtime ? { staleRuns: { job: 'ingest-realtime' as const, alias: origin } } : {}),
             }),
           );
         } catch (error) {

@@ -2,7 +2,8 @@
  * Fan-out of realtime ingest: the schedule enqueues one message per EKM key alias; a worker
  * ingests the messages of one delivery, each on its own.
  *
- * Enqueue — input: the configured aliases; output: the units sent.
+ * Enqueue — input: the configured aliases (with the parts a large key's ingest is split into);
+ * output: the units sent.
  * Worker — input: queue records (id + body); output: the ids that failed, in the shape of SQS's
  * partial batch response, so only those are retried and, after the queue's maxReceiveCount, moved
  * to its dead-letter queue; the others of the delivery are done.
@@ -11,13 +12,19 @@
  */
 
 import { forEachLimit } from '../core/concurrency';
-import { encodeIngestUnit, type IngestUnit, parseIngestUnit, planIngestUnits } from '../core/ekm/ingest-units';
+import {
+  encodeIngestUnit,
+  type IngestKeySpec,
+  type IngestUnit,
+  parseIngestUnit,
+  planIngestUnits,
+} from '../core/ekm/ingest-units';
 import { asError } from '../core/errors';
 import type { MessageQueue } from '../ports/message-queue';
 
 export function makeEnqueueIngestUnits(deps: { readonly queue: MessageQueue }) {
-  return async (aliases: readonly string[]): Promise<{ units: IngestUnit[] }> => {
-    const units = planIngestUnits(aliases);
+  return async (keys: readonly IngestKeySpec[]): Promise<{ units: IngestUnit[] }> => {
+    const units = planIngestUnits(keys);
     await deps.queue.send(units.map(encodeIngestUnit));
     return { units };
   };

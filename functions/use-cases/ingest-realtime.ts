@@ -46,7 +46,7 @@ import {
   STEADY_READS_PER_METER,
 } from '../core/ekm/realtime-plan';
 import { asError, logBestEffortFailure } from '../core/errors';
-import { leaseName } from '../core/leases';
+import { leaseName, realtimeShardSubject } from '../core/leases';
 import { ColumnBatchBuilder } from '../core/parquet/column-batch';
 import { shardOf } from '../core/parquet/object-keys';
 import { appendReading } from '../core/parquet/reading-columns';
@@ -121,6 +121,11 @@ export interface IngestRealtimeInput {
   readonly key: EkmKey;
   /** Meters to ingest; default: every meter the Account API lists for the key. */
   readonly meters?: readonly MeterId[];
+  /**
+   * Only the meters whose lake shard for `count` shards is `index` (one part of a key split for the
+   * fan-out), under the part's own lease (core/leases.ts realtimeShardSubject). @default every meter
+   */
+  readonly shard?: { readonly index: number; readonly count: number };
   /** Progress after each chunk (meters done / total). */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -200,7 +205,11 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
   return async function ingestRealtime(input: IngestRealtimeInput): Promise<IngestRealtimeResult> {
     const { key } = input;
     const runId = newRunId();
-    const lock = leaseName('ingest-realtime', key.alias);
+    const part = input.shard;
+    const lock = leaseName(
+      'ingest-realtime',
+      part ? realtimeShardSubject(key.alias, part.index, part.count) : key.alias,
+    );
     const startedAtMs = deps.clock.now();
     const lease = await takeRunLease({
       state: deps.state,
@@ -211,7 +220,8 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
       ...(deps.lockRenewEveryMs ? { renewEveryMs: deps.lockRenewEveryMs } : {}),
       what: `another realtime ingest or compaction of "${key.alias}"`,
       alias: key.alias,
-      staleRuns: { job: 'ingest-realtime', alias: key.alias },
+      // Parts of one key run at once: a part must not mark its siblings' runs as dead.
+      ...(part ? {} : { staleRuns: { job: 'ingest-realtime' as const, alias: key.alias } }),
     });
     await deps.state.putRun({ runId, job: 'ingest-realtime', alias: key.alias, startedAtMs, status: 'running' });
     const totals = { reads: 0, failedReads: 0, quarantined: 0, gapFillReadings: 0 };
@@ -345,7 +355,9 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
 
     let done = 0;
     try {
-      const meters = await discover(key, input.meters);
+      const meters = (await discover(key, input.meters)).filter(
+        (m) => !part || shardOf(m.meter, part.count) === part.index,
+      );
       meterCount = meters.length;
       const cursors = await deps.state.getCursors(
         'realtime',

@@ -9,7 +9,7 @@
  *    renewed while the run works, and a live run that loses it stops before its next write).
  * 3. For each job whose lease is now free, mark the alias's runs still `running` as failed.
  */
-import { type LeaseName, leaseName } from '../core/leases';
+import { type LeaseName, leaseName, realtimeLeases } from '../core/leases';
 import type { Clock } from '../ports/clock';
 import type { IngestState, RunRecord } from '../ports/ingest-state';
 import { failStaleRuns } from './run-lease';
@@ -17,6 +17,8 @@ import { failStaleRuns } from './run-lease';
 export interface UnlockInput {
   readonly alias: string;
   readonly force?: boolean;
+  /** The key's `realtimeShards`: its parts' leases are released too. @default 1 */
+  readonly realtimeShards?: number;
 }
 
 export interface UnlockedLease {
@@ -42,10 +44,10 @@ export interface UnlockResult {
   readonly kept: readonly string[];
 }
 
-/** The run leases of a key alias, by job. */
-export function runLeasesOf(alias: string): { name: LeaseName; job: RunRecord['job'] }[] {
+/** The run leases of a key alias, by job (each part's too when its realtime ingest is split into `realtimeShards`). */
+export function runLeasesOf(alias: string, realtimeShards = 1): { name: LeaseName; job: RunRecord['job'] }[] {
   return [
-    { name: leaseName('ingest-realtime', alias), job: 'ingest-realtime' },
+    ...realtimeLeases(alias, realtimeShards).map((name) => ({ name, job: 'ingest-realtime' as const })),
     { name: leaseName('ingest-summary', alias), job: 'ingest-summary' },
   ];
 }
@@ -56,7 +58,7 @@ export function makeUnlockRuns(deps: { readonly state: IngestState; readonly clo
     const leases: UnlockedLease[] = [];
     const runsFailed: UnlockResult['runsFailed'][number][] = [];
     const kept: string[] = [];
-    for (const { name, job } of runLeasesOf(input.alias)) {
+    for (const { name, job } of runLeasesOf(input.alias, input.realtimeShards)) {
       const info = await deps.state.getLock(name);
       let free = true;
       if (!info) leases.push({ name, job, released: false });

@@ -9,6 +9,7 @@ import { type AwsGatewayConfig, type AwsKeyConfig, awsSecretRefProblem } from '.
 import { checkGatewaySet } from '../../functions/core/edge/gateway-set';
 import { isValidTimeZone } from '../../functions/core/ekm/ekm-time';
 import { asError } from '../../functions/core/errors';
+import { REALTIME_SHARD_COUNTS } from '../../functions/core/leases';
 
 /** A key: the project file's `keys[]` shape, secrets in Secrets Manager (functions/config/aws-secret-ref.ts). */
 export type StageKeyConfig = AwsKeyConfig;
@@ -132,6 +133,10 @@ export function parseStageConfig(context: unknown): StageConfig {
     if (key.timezone !== undefined && (typeof key.timezone !== 'string' || !isValidTimeZone(key.timezone)))
       fail(
         `keys[${i}].timezone must be an IANA time zone such as America/New_York, got ${JSON.stringify(key.timezone)}`,
+      );
+    if (key.realtimeShards !== undefined && !REALTIME_SHARD_COUNTS.includes(key.realtimeShards))
+      fail(
+        `keys[${i}].realtimeShards must be one of ${REALTIME_SHARD_COUNTS.join(', ')}, got ${JSON.stringify(key.realtimeShards)}`,
       );
     const keyProblem =
       awsSecretRefProblem(key, 'secret', `keys[${i}]`, true) ?? awsSecretRefProblem(key, 'token', `keys[${i}]`, false);

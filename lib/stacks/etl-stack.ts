@@ -58,6 +58,7 @@ export class EtlStack extends Stack {
           secret: k.secret,
           ...(k.token ? { token: k.token } : {}),
           ...(k.timezone ? { timezone: k.timezone } : {}),
+          ...(k.realtimeShards && k.realtimeShards > 1 ? { realtimeShards: k.realtimeShards } : {}),
         })),
       ),
       ...(stage.ekmUrls?.realtime ? { [ENV.EKM_REALTIME_URL]: stage.ekmUrls.realtime } : {}),

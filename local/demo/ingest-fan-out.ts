@@ -59,8 +59,8 @@ export function startLocalIngestFanOut(
     queue,
     poller,
     tally,
-    /** One message per configured key alias (the enqueue Lambda's step). */
-    enqueue: () => enqueue(config.keys.map((k) => k.alias)),
+    /** One message per configured key alias, or per part of a split key (the enqueue Lambda's step). */
+    enqueue: () => enqueue(config.keys.map((k) => ({ alias: k.alias, realtimeShards: k.realtimeShards ?? 1 }))),
     close: async () => {
       await poller.stop();
       await units.close();

@@ -342,6 +342,21 @@ describe('EtlStack realtime fan-out (schedule → queue → worker per key)', ()
     expect(JSON.stringify(policies)).not.toMatch(/secretsmanager|s3:|dynamodb:/);
   });
 
+  it('passes a key split into parts (realtimeShards) to the enqueue Lambda, which sends one message per part', () => {
+    const { etl: split } = synth(
+      parseStageConfig({ keys: [{ alias: 'large', secret: { secretsManager: 's' }, realtimeShards: 4 }] }),
+    );
+    const env = new Capture();
+    split.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ [ENV.INGEST_QUEUE_URL]: Match.anyValue(), [ENV.EKM_KEYS_JSON]: env }),
+      },
+    });
+    expect(JSON.parse(env.asString())).toEqual([
+      { alias: 'large', secret: { secretsManager: 's' }, realtimeShards: 4 },
+    ]);
+  });
+
   it('grants the worker the lake, the state table and the key secrets, as the realtime ingest needs', () => {
     const text = JSON.stringify(policiesOf(workerId));
     expect(text).toContain('secret:ekm/building-7/key-??????');

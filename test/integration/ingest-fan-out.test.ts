@@ -31,10 +31,12 @@ let cloud: FakeCloud;
 
 beforeAll(async () => {
   [aws, cloud] = await Promise.all([
-    startLocalAws({ buckets: ['fan-out-lake'] }),
+    startLocalAws({ buckets: ['fan-out-lake', 'fan-out-parts'] }),
     startFakeCloud({ account, seed: 17 }),
   ]);
-  await ensureStateTable(dynamoClientFromConfig({ endpoint: aws.dynamoEndpoint }), 'fan-out-state');
+  const ddb = dynamoClientFromConfig({ endpoint: aws.dynamoEndpoint });
+  await ensureStateTable(ddb, 'fan-out-state');
+  await ensureStateTable(ddb, 'fan-out-parts-state');
 }, 60_000);
 afterAll(async () => {
   await Promise.all([aws?.close(), cloud?.close()]);
@@ -117,6 +119,59 @@ describe('realtime ingest fanned out per key over the local queue', () => {
       await fanOut.close();
       await lake.close();
       for (const spy of spies) spy.mockRestore();
+    }
+  }, 30_000);
+
+  it('splits a key with realtimeShards into one message per part; together the parts land every meter once', async () => {
+    // Prepare: the first gateway's key split in two parts, the second's whole
+    const config = parseProjectConfig(
+      {
+        version: 1,
+        ekm: { realtimeUrl: cloud.url, summaryUrl: cloud.url, accountUrl: cloud.url, triggerUrl: cloud.url },
+        keys: [
+          { alias: 'site-a', secret: { value: SITE_A_KEY }, realtimeShards: 2 },
+          { alias: 'site-b', secret: { value: SITE_B_KEY } },
+        ],
+        lake: { bucket: 'fan-out-parts', prefix: 'lake', endpoint: aws.s3Endpoint },
+        state: { table: 'fan-out-parts-state', endpoint: aws.dynamoEndpoint },
+      },
+      'fan-out-parts.yaml',
+    );
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const lines: string[] = [];
+    const fanOut = startLocalIngestFanOut(config, {
+      visibilityTimeoutMs: 300,
+      pollIntervalMs: 20,
+      log: (line) => lines.push(line),
+    });
+    const lake = openLake(config);
+    try {
+      // Act
+      const { units } = await fanOut.enqueue();
+      await fanOut.poller.drained(20_000);
+      // Assess
+      expect(units).toEqual([
+        { keyAlias: 'site-a', shard: { index: 0, count: 2 } },
+        { keyAlias: 'site-a', shard: { index: 1, count: 2 } },
+        { keyAlias: 'site-b' },
+      ]);
+      expect(lines.map((l) => (JSON.parse(l) as { ok: boolean }).ok)).toEqual([true, true, true]);
+      expect(fanOut.queue.deadLetters).toEqual([]);
+      const runs = await lake.state.listRuns('site-a');
+      expect(runs.map((r) => r.status)).toEqual(['ok', 'ok']);
+      const stored = (await storedRows(lake.objectStore, 'lake/dataset=realtime/')).filter(
+        (r) => r.source === 'realtime',
+      );
+      const ids = stored.map((r) => `${r.meter}@${r.time}`);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect([...new Set(stored.map((r) => r.meter))].sort()).toEqual(
+        [...gw1.meters, ...gw2.meters].map((m) => m.id).sort(),
+      );
+      expect(fanOut.tally.reads).toBe(stored.length);
+    } finally {
+      await fanOut.close();
+      await lake.close();
+      log.mockRestore();
     }
   }, 30_000);
 });
