@@ -36,15 +36,17 @@ export function openIngestUnits(
   });
   const run = (unit: IngestUnit) =>
     forEachKey('ingest-realtime', unit.keyAlias, async (key) => {
-      const r = await lake.ingestRealtime({ key, ...(unit.shard ? { shard: unit.shard } : {}) });
-      return {
-        alias: key.alias,
-        ...(unit.shard ? { shard: `${unit.shard.index}/${unit.shard.count}` } : {}),
-        meters: r.meters,
-        reads: r.reads,
-        objects: r.objects,
-        gaps: r.gaps.length,
-      };
+      const part = unit.shard ? { shard: `${unit.shard.index}/${unit.shard.count}` } : {};
+      try {
+        const r = await lake.ingestRealtime({ key, ...(unit.shard ? { shard: unit.shard } : {}) });
+        return { alias: key.alias, ...part, meters: r.meters, reads: r.reads, objects: r.objects, gaps: r.gaps.length };
+      } catch (error) {
+        // Another run of this key (an earlier message, the CLI) or its compaction holds the lease: the
+        // key is being worked on, and the next schedule ingests from its cursors. Done, not failed,
+        // so a busy key is neither retried nor dead-lettered.
+        if ((error as { code?: unknown }).code !== 'INGEST_LOCKED') throw error;
+        return { alias: key.alias, ...part, meters: 0, reads: 0, objects: 0, gaps: 0, skipped: 'lease held' as const };
+      }
     });
   return { run, lake, close: () => lake.close() };
 }

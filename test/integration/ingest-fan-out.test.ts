@@ -174,4 +174,45 @@ describe('realtime ingest fanned out per key over the local queue', () => {
       log.mockRestore();
     }
   }, 30_000);
+
+  it('counts a key whose lease another run holds as done (skipped), not failed: no retry, no dead letter', async () => {
+    // Prepare: a run of site-b holds its lease (an earlier message still working, or compaction)
+    const config = parseProjectConfig(
+      {
+        version: 1,
+        ekm: { realtimeUrl: cloud.url, summaryUrl: cloud.url, accountUrl: cloud.url, triggerUrl: cloud.url },
+        keys: [{ alias: 'site-b', secret: { value: SITE_B_KEY } }],
+        lake: { bucket: 'fan-out-parts', prefix: 'lake', endpoint: aws.s3Endpoint },
+        state: { table: 'fan-out-parts-state', endpoint: aws.dynamoEndpoint },
+      },
+      'fan-out-busy.yaml',
+    );
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const lines: string[] = [];
+    const fanOut = startLocalIngestFanOut(config, {
+      visibilityTimeoutMs: 300,
+      pollIntervalMs: 20,
+      log: (l) => lines.push(l),
+    });
+    const lake = openLake(config);
+    await lake.state.acquireLock('ingest-realtime#site-b', 'another-run', 60_000, Date.now());
+    try {
+      // Act
+      await fanOut.enqueue();
+      await fanOut.poller.drained(10_000);
+      // Assess
+      expect(lines.map((l) => JSON.parse(l))).toEqual([
+        expect.objectContaining({
+          ok: true,
+          result: { results: [expect.objectContaining({ alias: 'site-b', skipped: 'lease held' })] },
+        }),
+      ]);
+      expect(fanOut.queue.stats).toMatchObject({ received: 1, deleted: 1, deadLettered: 0 });
+    } finally {
+      await lake.state.releaseLock('ingest-realtime#site-b', 'another-run');
+      await fanOut.close();
+      await lake.close();
+      log.mockRestore();
+    }
+  }, 30_000);
 });
