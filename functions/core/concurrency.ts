@@ -60,21 +60,26 @@ export async function pipelined<T, R>(
   produce: (item: T) => Promise<R>,
   consume: (result: R, item: T) => Promise<void>,
 ): Promise<void> {
-  let consuming: Promise<void> | undefined;
+  // The consume in flight, settled into a value: its failure is thrown at the next await of it,
+  // never an unhandled rejection while the next item is produced.
+  let consuming: Promise<{ failure?: unknown } | undefined> | undefined;
+  const settle = async () => {
+    const outcome = await consuming;
+    consuming = undefined;
+    if (outcome) throw outcome.failure;
+  };
   try {
     for (const item of items) {
       const result = await produce(item);
-      if (consuming) await consuming;
-      consuming = consume(result, item);
-      // Observed by the next await; never an unhandled rejection while the next item is produced.
-      consuming.catch(() => undefined);
+      await settle();
+      consuming = consume(result, item).then(
+        () => undefined,
+        (failure: unknown) => ({ failure }),
+      );
     }
   } catch (error) {
-    const first = await consuming?.then(
-      () => undefined,
-      (failure: unknown) => ({ failure }),
-    );
-    throw first ? first.failure : error;
+    await settle(); // a consume that failed first wins
+    throw error;
   }
-  await consuming;
+  await settle();
 }
