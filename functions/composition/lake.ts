@@ -55,7 +55,13 @@ export function openLake(config: ProjectConfig, options: LakeWiringOptions = {})
   const objectStore = S3ObjectStore.fromConfig(lake);
   const ingestState = new DynamoIngestState(dynamoClientFromConfig(state), state.table);
   const ekm = makeEkmClients(config.ekm, options.httpOptions);
-  const writer = makeLakeWriter({ objectStore, prefix: lake.prefix, clock, shards });
+  // A key whose realtime ingest runs in parts writes one meter shard per part: parts run at once
+  // under their own leases, and each merges late reads only into its own compacted day object.
+  const shardsOf = (origin: string) => {
+    const parts = realtimeShardsOf(config, origin);
+    return parts > 1 ? parts : shards;
+  };
+  const writer = makeLakeWriter({ objectStore, prefix: lake.prefix, clock, shards: shardsOf });
   const deps = {
     account: ekm.account,
     realtime: ekm.realtime,

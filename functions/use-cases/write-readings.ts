@@ -60,8 +60,12 @@ export interface LakeWriterDeps {
   /** Key prefix inside the bucket ('' or `lake/`). */
   readonly prefix?: string;
   readonly clock: Clock;
-  /** Meter shards per hour window (default 1). Keep it stable for an origin: it is part of the keys. */
-  readonly shards?: number;
+  /**
+   * Meter shards per hour window (default 1), or per origin. Keep it stable for an origin: it is
+   * part of the keys. A key whose realtime ingest runs in parts writes one shard per part, so two
+   * parts never merge into the same compacted day object (composition/lake.ts).
+   */
+  readonly shards?: number | ((origin: string) => number);
   /** Objects written in parallel (default 4). */
   readonly concurrency?: number;
 }
@@ -170,7 +174,8 @@ export function makeQuarantineWriter(deps: {
 /** The lake writer shared by realtime/summary ingest and the edge ingest endpoint. */
 export function makeLakeWriter(deps: LakeWriterDeps) {
   const prefix = deps.prefix ?? '';
-  const shards = deps.shards ?? 1;
+  const shardsOf = (origin: string) =>
+    typeof deps.shards === 'function' ? deps.shards(origin) : (deps.shards ?? 1);
   const concurrency = deps.concurrency ?? 4;
 
   /**
@@ -277,7 +282,7 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
           origin: opts.via,
           date,
           window,
-          shard: shardOf(reading.meter, shards),
+          shard: shardOf(reading.meter, shardsOf(opts.via)),
         };
         const key = objectKey(prefix, ref);
         let group = groups.get(key);
@@ -336,7 +341,7 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
           origin: opts.via,
           date,
           window,
-          shard: shardOf(meter, shards),
+          shard: shardOf(meter, shardsOf(opts.via)),
         });
         const list = byKey.get(key);
         if (list) list.push(i);
@@ -370,7 +375,7 @@ export function makeLakeWriter(deps: LakeWriterDeps) {
           origin: opts.via,
           date: utcDate(bucket.startMs),
           window: { kind: 'day' },
-          shard: shardOf(bucket.meter, shards),
+          shard: shardOf(bucket.meter, shardsOf(opts.via)),
         };
         const key = objectKey(prefix, ref);
         pushTo(groups, key, mapped.row);

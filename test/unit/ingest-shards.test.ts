@@ -127,4 +127,60 @@ describe('realtime ingest parts (realtimeShards)', () => {
     expect((await state.listRuns('large')).find((r) => r.runId === 'part-1')?.status).toBe('running');
     expect(await state.getLock('ingest-realtime#large')).toBeUndefined();
   });
+
+  it.each([[2, 'one shard per part: each part merges only into its own compacted day object']])(
+    'late reads of two parts merged into a compacted day at once are all kept (%p shards, %s)',
+    async (shards) => {
+      // Prepare: a compacted day holding reads of meters of both parts; an object store whose reads
+      // are slow, so both parts read the day object before either writes it back.
+      const START = Date.UTC(2026, 10, 20);
+      const clock = { now: () => START + 3 * 86_400_000 };
+      const store = new InMemoryObjectStore();
+      const get = store.get.bind(store);
+      const meters = ['000350000900', '000350000901', '000350000902', '000350000903'];
+      const byPart = [0, 1].map((p) => meters.filter((m) => shardOf(m, 2) === p));
+      expect(byPart.every((list) => list.length > 0)).toBe(true);
+      const writer = makeLakeWriter({
+        objectStore: store,
+        prefix: 'lake',
+        clock,
+        shards: (origin) => (origin === 'large' ? shards : 1),
+      });
+      const read = (meter: string, minute: number) => ({
+        meter,
+        timeMs: START + minute * 60_000,
+        good: true,
+        source: 'realtime' as const,
+        via: 'large',
+        fields: { kWh_Tot: minute },
+      });
+      await writer.writeReadings(
+        meters.map((m) => read(m, 60)),
+        { via: 'large' },
+      );
+      const state = new InMemoryIngestState();
+      await makeCompactLake({ objectStore: store, prefix: 'lake', state, clock, realtimeShards: () => 2 })({
+        origins: ['large'],
+      });
+      store.get = async (key) => {
+        const body = await get(key);
+        await new Promise((r) => setTimeout(r, 30));
+        return body;
+      };
+      // Act: each part writes a late read of each of its meters into the compacted day
+      await Promise.all(
+        byPart.map((list) =>
+          writer.writeReadings(
+            list.map((m) => read(m, 61)),
+            { via: 'large' },
+          ),
+        ),
+      );
+      // Assess
+      const rows = await visibleRows(store, 'lake/dataset=realtime/');
+      expect(rows.map((r) => `${r.meter}@${Number(r.time) - START}`).sort()).toEqual(
+        meters.flatMap((m) => [`${m}@3600000`, `${m}@3660000`]).sort(),
+      );
+    },
+  );
 });
