@@ -11,6 +11,7 @@ import {
 } from '../use-cases/fan-out-ingest';
 import { openLakeJobs } from './lake';
 
+export { UNITS_AT_ONCE } from '../use-cases/fan-out-ingest';
 export type { BatchResponse, IngestUnit, QueueRecord };
 
 /** The worker over one unit runner (handlers/ingest-realtime-worker.ts; tests pass a fake runner). */

@@ -4,6 +4,7 @@ import {
   ingestUnitWorker,
   openIngestUnitRunner,
   type QueueRecord,
+  UNITS_AT_ONCE,
 } from '../composition/ingest-queue';
 import { lambdaMemoryBudgetMb, loadLakeConfig } from '../config/lake-config';
 import { startOnce } from './start-once';
@@ -28,10 +29,12 @@ export function makeIngestRealtimeWorkerHandler(
   };
 }
 
+// Each unit of a delivery may run beside another: each gets its share of the memory budget.
+const budgetMb = lambdaMemoryBudgetMb(process.env);
 export const handler = makeIngestRealtimeWorkerHandler(
   startOnce(() => ({
     ingest: openIngestUnitRunner(loadLakeConfig(process.env), {
-      ...(lambdaMemoryBudgetMb(process.env) ? { memoryMb: lambdaMemoryBudgetMb(process.env) } : {}),
+      ...(budgetMb ? { memoryMb: Math.floor(budgetMb / UNITS_AT_ONCE) } : {}),
     }),
   })),
 );

@@ -30,6 +30,9 @@ export function makeEnqueueIngestUnits(deps: { readonly queue: MessageQueue }) {
   };
 }
 
+/** Units of one delivery run at once by default (a slow key does not hold back the others). */
+export const UNITS_AT_ONCE = 2;
+
 export interface QueueRecord {
   readonly messageId: string;
   readonly body: string;
@@ -41,14 +44,14 @@ export interface BatchResponse {
 
 export function makeIngestUnitWorker<T>(deps: {
   readonly run: (unit: IngestUnit) => Promise<T>;
-  /** Units run at once (default 2). */
+  /** Units run at once (default {@link UNITS_AT_ONCE}). */
   readonly concurrency?: number;
   readonly log?: (line: string) => void;
 }) {
   const log = deps.log ?? ((line: string) => console.log(line));
   return async (records: readonly QueueRecord[]): Promise<BatchResponse> => {
     const failed: string[] = [];
-    await forEachLimit(records, deps.concurrency ?? 2, async (record) => {
+    await forEachLimit(records, deps.concurrency ?? UNITS_AT_ONCE, async (record) => {
       try {
         const result = await deps.run(parseIngestUnit(record.body));
         log(JSON.stringify({ messageId: record.messageId, ok: true, result }));

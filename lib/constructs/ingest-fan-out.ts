@@ -20,13 +20,22 @@ export interface IngestFanOutProps {
   readonly workerEnvironment: Record<string, string>;
   /** @default 600 */
   readonly workerTimeoutSeconds?: number;
-  /** @default 1536 */
+  /**
+   * The worker's memory: 80% of it is the chunk budget, shared by the units a delivery may run at once
+   * (functions/config/lake-config.ts, handlers/ingest-realtime-worker.ts).
+   * @default 1024 (README, lake benchmark: a 10,000-meter key in steady state peaked at about 250 MB with
+   * a 512 MB budget, a 200-meter backfill of whole rings at about 510 MB; 1024 MB keeps both within the
+   * function with headroom and gives a run about 0.6 vCPU, for 6–7 CPU seconds per 10,000 meters)
+   */
   readonly workerMemorySizeMb?: number;
   /** Files the lake writer needs next to the worker's bundle. @default - none */
   readonly assetFiles?: readonly string[];
-  /** Messages (key aliases) per worker invocation. @default 2 */
+  /**
+   * Messages (key aliases, or parts of a split key) per worker invocation; they run one after another.
+   * @default 1 (a slow account never delays another's message)
+   */
   readonly batchSize?: number;
-  /** Worker invocations at once across the queue (SQS event sources allow 2 to 1000). @default 5 */
+  /** Worker invocations at once across the queue (SQS event sources allow 2 to 1000). @default 10 */
   readonly maxConcurrency?: number;
   /** Receives of a failing message before it moves to the dead-letter queue. @default 3 */
   readonly maxReceiveCount?: number;
@@ -69,15 +78,15 @@ export class IngestFanOut extends Construct {
     this.worker = new NodeFunction(this, 'Worker', {
       handler: 'ingest-realtime-worker',
       timeoutSeconds,
-      memorySizeMb: props.workerMemorySizeMb ?? 1536,
+      memorySizeMb: props.workerMemorySizeMb ?? 1024,
       environment: props.workerEnvironment,
       ...(props.assetFiles ? { assetFiles: props.assetFiles } : {}),
     });
     this.worker.addEventSource(
       new lambdaEvents.SqsEventSource(this.queue, {
-        batchSize: props.batchSize ?? 2,
+        batchSize: props.batchSize ?? 1,
         reportBatchItemFailures: true,
-        maxConcurrency: props.maxConcurrency ?? 5,
+        maxConcurrency: props.maxConcurrency ?? 10,
       }),
     );
 

@@ -109,7 +109,6 @@ export class EtlStack extends Stack {
       keysEnvironment: { [ENV.EKM_KEYS_JSON]: ekmEnv[ENV.EKM_KEYS_JSON] as string },
       workerEnvironment: { ...ekmEnv, ...lakeEnv },
       workerTimeoutSeconds: 600,
-      workerMemorySizeMb: 1536,
       assetFiles,
     });
     bindLake(realtime.worker, 'readWrite');

@@ -278,16 +278,19 @@ describe('EtlStack realtime fan-out (schedule → queue → worker per key)', ()
       });
   });
 
-  it('feeds the worker from the queue in small batches with partial batch responses and bounded concurrency', () => {
+  it('feeds the worker one message at a time with partial batch responses and bounded concurrency, sized from the benchmark', () => {
     etl.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
       FunctionName: { Ref: workerId },
-      BatchSize: 2,
+      BatchSize: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: 5 },
+      ScalingConfig: { MaximumConcurrency: 10 },
     });
     etl.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
-    expect(etl.findResources('AWS::Lambda::Function')[workerId]?.Properties).toMatchObject({ Timeout: 600 });
+    expect(etl.findResources('AWS::Lambda::Function')[workerId]?.Properties).toMatchObject({
+      Timeout: 600,
+      MemorySize: 1024,
+    });
   });
 
   it('alarms the alarm topic as soon as one message is dead-lettered', () => {
