@@ -174,8 +174,7 @@ export function makeQuarantineWriter(deps: {
 /** The lake writer shared by realtime/summary ingest and the edge ingest endpoint. */
 export function makeLakeWriter(deps: LakeWriterDeps) {
   const prefix = deps.prefix ?? '';
-  const shardsOf = (origin: string) =>
-    typeof deps.shards === 'function' ? deps.shards(origin) : (deps.shards ?? 1);
+  const shardsOf = (origin: string) => (typeof deps.shards === 'function' ? deps.shards(origin) : (deps.shards ?? 1));
   const concurrency = deps.concurrency ?? 4;
 
   /**
