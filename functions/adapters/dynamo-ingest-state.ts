@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { forEachLimit } from '../core/concurrency';
 import { cursorPageOf } from '../core/ekm/cursor-pages';
+import { EkmPipelineError } from '../core/errors';
 import type { MeterId } from '../core/readings/meter-id';
 import type { CursorDataset, GapRecord, IngestState, LeaseInfo, RunRecord } from '../ports/ingest-state';
 
@@ -26,6 +27,8 @@ import type { CursorDataset, GapRecord, IngestState, LeaseInfo, RunRecord } from
  * - lock:   pk `LOCK#{name}`, sk `LOCK`, `owner`, `leaseUntil` (N, ms), `expiresAt`
  */
 const RUN_TTL_S = 90 * 86_400;
+/** Meters a cursor page may hold: ~30 bytes each stays well inside DynamoDB's 400 KB item limit. */
+const MAX_METERS_PER_PAGE = 10_000;
 const pageSk = (page: number) => `PAGE#${String(page).padStart(2, '0')}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function chunked<T>(items: readonly T[], size: number): T[][] {
@@ -98,6 +101,12 @@ export class DynamoIngestState implements IngestState {
           changed = true;
         }
         if (!changed) return;
+        // DynamoDB's 400 KB item limit: about 10,000 meters a page, 640,000 a key alias.
+        if (merged.size > MAX_METERS_PER_PAGE)
+          throw new EkmPipelineError(
+            'CURSOR_PAGE_FULL',
+            `cursor page ${page} of "${alias}" would hold ${merged.size} meters (at most ${MAX_METERS_PER_PAGE}); split the key's meters over more EKM keys`,
+          );
         const m: Record<string, AttributeValue> = {};
         for (const [meter, lastMs] of merged) m[meter] = { N: String(lastMs) };
         try {

@@ -30,6 +30,7 @@ export type LakeErrorCode =
   | 'LAKE_READ'
   | 'LAKE_DELETE'
   | 'QUEUE_SEND'
+  | 'CURSOR_PAGE_FULL'
   | 'QUERY';
 
 /** Drafting, closing and crediting billing months. */
