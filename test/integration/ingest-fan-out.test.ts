@@ -122,20 +122,17 @@ describe('realtime ingest fanned out per key over the local queue', () => {
     }
   }, 30_000);
 
-  it('splits a key with realtimeShards into one message per part; together the parts land every meter once', async () => {
-    // Prepare: the first gateway's key split in two parts, the second's whole
+  /** A project on the shared lake bucket and state table, its local fan-out (worker log lines kept) and its lake. */
+  function startParts(keys: readonly Record<string, unknown>[], file: string) {
     const config = parseProjectConfig(
       {
         version: 1,
         ekm: { realtimeUrl: cloud.url, summaryUrl: cloud.url, accountUrl: cloud.url, triggerUrl: cloud.url },
-        keys: [
-          { alias: 'site-a', secret: { value: SITE_A_KEY }, realtimeShards: 2 },
-          { alias: 'site-b', secret: { value: SITE_B_KEY } },
-        ],
+        keys,
         lake: { bucket: 'fan-out-parts', prefix: 'lake', endpoint: aws.s3Endpoint },
         state: { table: 'fan-out-parts-state', endpoint: aws.dynamoEndpoint },
       },
-      'fan-out-parts.yaml',
+      file,
     );
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     const lines: string[] = [];
@@ -144,7 +141,18 @@ describe('realtime ingest fanned out per key over the local queue', () => {
       pollIntervalMs: 20,
       log: (line) => lines.push(line),
     });
-    const lake = openLake(config);
+    return { log, lines, fanOut, lake: openLake(config) };
+  }
+
+  it('splits a key with realtimeShards into one message per part; together the parts land every meter once', async () => {
+    // Prepare: the first gateway's key split in two parts, the second's whole
+    const { log, lines, fanOut, lake } = startParts(
+      [
+        { alias: 'site-a', secret: { value: SITE_A_KEY }, realtimeShards: 2 },
+        { alias: 'site-b', secret: { value: SITE_B_KEY } },
+      ],
+      'fan-out-parts.yaml',
+    );
     try {
       // Act
       const { units } = await fanOut.enqueue();
@@ -177,24 +185,10 @@ describe('realtime ingest fanned out per key over the local queue', () => {
 
   it('counts a key whose lease another run holds as done (skipped), not failed: no retry, no dead letter', async () => {
     // Prepare: a run of site-b holds its lease (an earlier message still working, or compaction)
-    const config = parseProjectConfig(
-      {
-        version: 1,
-        ekm: { realtimeUrl: cloud.url, summaryUrl: cloud.url, accountUrl: cloud.url, triggerUrl: cloud.url },
-        keys: [{ alias: 'site-b', secret: { value: SITE_B_KEY } }],
-        lake: { bucket: 'fan-out-parts', prefix: 'lake', endpoint: aws.s3Endpoint },
-        state: { table: 'fan-out-parts-state', endpoint: aws.dynamoEndpoint },
-      },
+    const { log, lines, fanOut, lake } = startParts(
+      [{ alias: 'site-b', secret: { value: SITE_B_KEY } }],
       'fan-out-busy.yaml',
     );
-    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
-    const lines: string[] = [];
-    const fanOut = startLocalIngestFanOut(config, {
-      visibilityTimeoutMs: 300,
-      pollIntervalMs: 20,
-      log: (l) => lines.push(l),
-    });
-    const lake = openLake(config);
     await lake.state.acquireLock('ingest-realtime#site-b', 'another-run', 60_000, Date.now());
     try {
       // Act
