@@ -690,7 +690,17 @@ export function parseRealtimeInto(body: string, ctx: ParseContext, builder: Colu
  * {@link ColumnBatchBuilder.reserve} before parsing, so the buffers grow once, not on the way.
  */
 export function estimateReads(body: string): number {
+  // Searched by its tail `UTC_ms"`: the string search skips ahead on the first character, and `U`
+  // is rare in EKM JSON while `"` is everywhere (several times faster on large bodies). Counts the
+  // same non-overlapping occurrences of the whole key as searching for it directly.
   let n = 0;
-  for (let at = body.indexOf('"Time_Stamp_UTC_ms"'); at >= 0; at = body.indexOf('"Time_Stamp_UTC_ms"', at + 19)) n++;
+  let end = 0;
+  for (let at = body.indexOf('UTC_ms"', 12); at >= 0; at = body.indexOf('UTC_ms"', at + 7)) {
+    const start = at - 12;
+    if (start >= end && body.startsWith('"Time_Stamp_', start)) {
+      n++;
+      end = start + 19;
+    }
+  }
   return n;
 }
