@@ -153,12 +153,7 @@ function refEncode(dataset: Dataset, rows: readonly LakeRow[]): Uint8Array {
     .setDictionaryEnabled(true)
     .setMaxRowGroupSize(128 * 1024)
     .setCreatedBy('ekm-pipeline lake')
-    .setKeyValueMetadata(
-      new Map([
-        ['ekm_pipeline.dataset', dataset],
-        ['ekm_pipeline.schema_version', String(LAKE_SCHEMA_VERSION)],
-      ]),
-    )
+    .setKeyValueMetadata(new Map([['ekm_pipeline.schema_version', String(LAKE_SCHEMA_VERSION)]]))
     .build();
   return parquet.writeParquet(parquet.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(columns), 'stream')), props);
 }

@@ -72,7 +72,7 @@ export function encodeColumns(batch: ColumnBatch): Uint8Array {
     columns[spec.name] = vectorOf(spec, batch.columns[c] as ColumnData, batch.length);
   });
   const ipc = arrow.tableToIPC(new arrow.Table(columns), 'stream');
-  return parquet.writeParquet(parquet.Table.fromIPCStream(ipc), properties('realtime'));
+  return parquet.writeParquet(parquet.Table.fromIPCStream(ipc), properties());
 }
 
 /** Rows `[from, to)` of a batch without copying values (`from` a multiple of 8, so bitmaps stay byte-aligned). */
@@ -133,7 +133,7 @@ export async function encodeColumnsStreaming(batch: ColumnBatch, sliceRows = SLI
       if (to >= batch.length) controller.close();
     },
   });
-  const output = (await parquet.transformParquetStream(input, properties('realtime'))) as ReadableStream<Uint8Array>;
+  const output = (await parquet.transformParquetStream(input, properties())) as ReadableStream<Uint8Array>;
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = output.getReader();

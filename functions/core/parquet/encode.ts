@@ -13,21 +13,20 @@ import { type CellValue, emptyRow, type LakeRow } from './rows';
 const MAX_ROW_GROUP_ROWS = 128 * 1024;
 
 /** The writer settings of every lake object (also used by encode-columns.ts). */
-export function properties(dataset: Dataset): parquet.WriterProperties {
+export function properties(): parquet.WriterProperties {
   // writeParquet consumes (moves into wasm) its WriterProperties, so build one per call; it is cheap.
-  return new parquet.WriterPropertiesBuilder()
-    .setCompression(parquet.Compression.SNAPPY)
-    .setWriterVersion(parquet.WriterVersion.V1)
-    .setDictionaryEnabled(true)
-    .setMaxRowGroupSize(MAX_ROW_GROUP_ROWS)
-    .setCreatedBy('ekm-pipeline lake')
-    .setKeyValueMetadata(
-      new Map([
-        ['ekm_pipeline.dataset', dataset],
-        ['ekm_pipeline.schema_version', String(LAKE_SCHEMA_VERSION)],
-      ]),
-    )
-    .build();
+  return (
+    new parquet.WriterPropertiesBuilder()
+      .setCompression(parquet.Compression.SNAPPY)
+      .setWriterVersion(parquet.WriterVersion.V1)
+      .setDictionaryEnabled(true)
+      .setMaxRowGroupSize(MAX_ROW_GROUP_ROWS)
+      .setCreatedBy('ekm-pipeline lake')
+      // One key: the writer keeps key-value metadata in a hash map whose order changes from call to
+      // call, and a run object's key is the hash of its bytes (the dataset is in the object's path).
+      .setKeyValueMetadata(new Map([['ekm_pipeline.schema_version', String(LAKE_SCHEMA_VERSION)]]))
+      .build()
+  );
 }
 
 function fail(spec: ColumnSpec, i: number, v: CellValue | undefined): never {
@@ -214,7 +213,7 @@ export function encodeRows(dataset: Dataset, rows: readonly LakeRow[]): Uint8Arr
   });
   const table = new arrow.Table(columns);
   const wasmTable = parquet.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
-  return parquet.writeParquet(wasmTable, properties(dataset));
+  return parquet.writeParquet(wasmTable, properties());
 }
 
 function cell(value: unknown): CellValue {
