@@ -72,6 +72,7 @@ export function openLake(config: ProjectConfig, options: LakeWiringOptions = {})
     state: ingestState,
     clock,
     shards,
+    realtimeShards: (alias: string) => realtimeShardsOf(config, alias),
     ...(options.chunkMeters ? { chunkMeters: options.chunkMeters } : {}),
     ...(options.memoryMb ? { memoryMb: options.memoryMb } : {}),
   };

@@ -115,6 +115,12 @@ export interface IngestRealtimeDeps {
   /** @default lockTtlMs / 3 */
   readonly lockRenewEveryMs?: number;
   readonly newRunId?: () => string;
+  /**
+   * Parts a key's realtime ingest is split into (its `realtimeShards`). A run of a split key without
+   * a part runs each part in turn under that part's lease, so it never writes beside a part running
+   * at once from the queue. @default 1 for every key
+   */
+  readonly realtimeShards?: (alias: string) => number;
 }
 
 export interface IngestRealtimeInput {
@@ -202,7 +208,18 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
     return { gaps, fills };
   }
 
-  return async function ingestRealtime(input: IngestRealtimeInput): Promise<IngestRealtimeResult> {
+  async function ingestRealtime(input: IngestRealtimeInput): Promise<IngestRealtimeResult> {
+    const count = input.shard ? 1 : (deps.realtimeShards?.(input.key.alias) ?? 1);
+    if (count > 1) {
+      const parts: IngestRealtimeResult[] = [];
+      for (let index = 0; index < count; index++) parts.push(await ingestPart({ ...input, shard: { index, count } }));
+      return mergeParts(parts);
+    }
+    return ingestPart(input);
+  }
+  return ingestRealtime;
+
+  async function ingestPart(input: IngestRealtimeInput): Promise<IngestRealtimeResult> {
     const { key } = input;
     const runId = newRunId();
     const part = input.shard;
@@ -418,5 +435,23 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
     } finally {
       await lease.release();
     }
+  }
+}
+
+/** One result for the parts of a split key run in turn (their run ids joined). */
+function mergeParts(parts: readonly IngestRealtimeResult[]): IngestRealtimeResult {
+  const keys = [...new Set(parts.flatMap((p) => p.keys))].sort();
+  const sum = (pick: (p: IngestRealtimeResult) => number) => parts.reduce((n, p) => n + pick(p), 0);
+  return {
+    runId: parts.map((p) => p.runId).join(','),
+    alias: parts[0]?.alias ?? '',
+    meters: sum((p) => p.meters),
+    reads: sum((p) => p.reads),
+    failedReads: sum((p) => p.failedReads),
+    quarantined: sum((p) => p.quarantined),
+    objects: keys.length,
+    gaps: parts.flatMap((p) => p.gaps),
+    gapFillReadings: sum((p) => p.gapFillReadings),
+    keys,
   };
 }

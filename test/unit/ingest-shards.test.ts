@@ -183,4 +183,52 @@ describe('realtime ingest parts (realtimeShards)', () => {
       );
     },
   );
+
+  it('a run of a split key without a part runs each part in turn under its lease, and waits for a part running from the queue', async () => {
+    // Prepare: four meters of one key split in two parts
+    const START = Date.UTC(2026, 10, 20);
+    const now = START + 300 * 60_000;
+    const clock = { now: () => now };
+    const meters = ['000350000900', '000350000901', '000350000902', '000350000903'];
+    const ekm = new RingEkmApi(
+      meters.map((meter) => ({ meter, protocol: 'v4' as const })),
+      clock.now,
+      START,
+      50,
+    );
+    const store = new InMemoryObjectStore();
+    const state = new InMemoryIngestState();
+    const locks: string[] = [];
+    const acquire = state.acquireLock.bind(state);
+    state.acquireLock = async (name, owner, ttlMs, nowMs) => {
+      locks.push(name);
+      return acquire(name, owner, ttlMs, nowMs);
+    };
+    let n = 0;
+    const ingest = makeIngestRealtime({
+      account: ekm,
+      realtime: ekm,
+      summary: ekm,
+      lake: makeLakeWriter({ objectStore: store, prefix: 'lake', clock, shards: 2 }),
+      state,
+      clock,
+      shards: 2,
+      newRunId: () => `run-${++n}`,
+      ringSize: 50,
+      realtimeShards: () => 2,
+    });
+    const key = { alias: 'large', key: 'MTAxMDoyMDIw' };
+    // Act
+    const whole = await ingest({ key });
+    // Assess
+    expect(locks).toEqual(['ingest-realtime#large#s00of02', 'ingest-realtime#large#s01of02']);
+    expect(whole).toMatchObject({ runId: 'run-1,run-2', meters: 4, reads: 4 * 50 });
+    const rows = await visibleRows(store, 'lake/dataset=realtime/');
+    expect(rows).toHaveLength(4 * 50);
+    expect(whole.objects).toBe(whole.keys.length);
+    // Act: a part holds its lease (a worker on it now)
+    await acquire('ingest-realtime#large#s01of02', 'worker', 60_000, now);
+    // Assess: the whole-key run does not write beside it
+    await expect(ingest({ key })).rejects.toMatchObject({ code: 'INGEST_LOCKED' });
+  });
 });
