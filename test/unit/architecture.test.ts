@@ -163,6 +163,16 @@ describe('one implementation per rule', () => {
     expect(grammars.filter((f) => !f.startsWith('local/ekm-cloud/'))).toEqual(['functions/core/ekm/decimal.ts']);
   });
 
+  it('compiles no source text at run time (no `new Function`, no `eval`): the code that runs is the code in the tree', () => {
+    const compiling = /\bnew Function\(|\beval\(/;
+    const packages = readdirSync(join(ROOT, 'packages')).flatMap((p) =>
+      readdirSync(join(ROOT, 'packages', p)).includes('src') ? tsFiles(join(ROOT, 'packages', p, 'src')) : [],
+    );
+    expect(packages.length).toBeGreaterThan(0);
+    expect(definers(compiling)).toEqual([]);
+    expect(packages.filter((f) => compiling.test(readFileSync(f, 'utf8')))).toEqual([]);
+  });
+
   it('builds every alarm through the house NotifyingAlarm construct', () => {
     expect(definers(/new cloudwatch\.Alarm\(/)).toEqual([]);
   });

@@ -44,86 +44,185 @@ interface ColumnFill {
   strings: (string | null)[] | null;
 }
 
-type Filler = (
-  rows: readonly LakeRow[],
-  cols: ColumnFill[],
-  fail: (c: number, i: number, v: CellValue | undefined) => never,
-) => void;
+/** Throws the TypeError of a cell that does not fit its column (column `c` of the dataset, row `i`). */
+type OnBad = (c: number, i: number, v: CellValue | undefined) => never;
 
-/**
- * Generate the per-dataset filler: ONE pass over the rows that reads every column by its literal
- * name (monomorphic property loads on the one row shape of `emptyRow`) and writes typed arrays and
- * validity bitmaps directly. A generic per-column loop (`row[name]`, a closure per cell) cost as
- * much as the Parquet writer itself. Column names come from the static schema, never from input.
+/*
+ * The column fill, in blocks of FILL_BLOCK rows. First each row of the block is copied into one
+ * scratch array of cells in schema order: a `for…in` over a row of `emptyRow`'s shape walks its
+ * fields in schema order, and V8 reads a `for…in` key of the object it iterates by field index
+ * (no property lookup per cell); a row in another key order is read column by column by name.
+ * Then one small loop per column kind (double, int, timestamp, bool, text) writes a column's typed
+ * array and validity bitmap from the scratch cells, which are still in cache. Reading `row[name]`
+ * per column instead (one keyed load site seeing every column name) cost about twice as much, and
+ * a per-cell type switch as much as the Parquet writer itself.
  */
-function makeFiller(specs: readonly ColumnSpec[], from: number, to: number): Filler {
-  const head: string[] = [];
-  const body: string[] = [];
-  const tail: string[] = [];
-  for (let c = from; c < to; c++) {
-    const spec = specs[c]!;
-    const v = `v${c}`;
-    head.push(`const d${c} = cols[${c}].data, b${c} = cols[${c}].bitmap, s${c} = cols[${c}].strings; let n${c} = 0;`);
-    tail.push(`cols[${c}].nulls = n${c};`);
-    const onNull = spec.nullable
-      ? `n${c}++;${spec.type === 'string' || spec.type === 'json' ? ` s${c}.push(null);` : ''}`
-      : `fail(${c}, i, null);`;
-    let store: string;
-    switch (spec.type) {
-      case 'double':
-        store = `if (typeof ${v} !== 'number') fail(${c}, i, ${v}); d${c}[i] = ${v};`;
+
+/** Rows per block of the fill; a multiple of 8, so every block starts on a bitmap byte. */
+const FILL_BLOCK = 512;
+
+/** The cells of rows `from` ≤ i < `to`: row i's column c is `cells[(i - from) * width + c]`. */
+interface Block {
+  cells: (CellValue | undefined)[];
+  width: number;
+  from: number;
+  to: number;
+}
+
+/** Copy the block's rows into its cells, in schema order (`names`). */
+function copyCells(block: Block, rows: readonly LakeRow[], names: readonly string[]): void {
+  const { cells, width, from, to } = block;
+  for (let i = from; i < to; i++) {
+    const row = rows[i]!;
+    const at = (i - from) * width;
+    let c = 0;
+    for (const key in row) {
+      if (c === width || key !== names[c]) {
+        c = -1;
         break;
-      case 'int':
-        store = `if (typeof ${v} !== 'number' || !Number.isInteger(${v})) fail(${c}, i, ${v}); d${c}[i] = ${v};`;
-        break;
-      case 'timestamp':
-        // Low word: ToUint32 (exact modulo 2^32); high word: floor(v / 2^32), wrapped like BigInt64Array would.
-        store = LITTLE_ENDIAN
-          ? `if (typeof ${v} !== 'number' || !Number.isInteger(${v})) fail(${c}, i, ${v}); d${c}[2 * i] = ${v}; d${c}[2 * i + 1] = Math.floor(${v} / 4294967296);`
-          : `if (typeof ${v} !== 'number' || !Number.isInteger(${v})) fail(${c}, i, ${v}); d${c}[i] = BigInt(${v});`;
-        break;
-      case 'bool':
-        store = `if (typeof ${v} !== 'boolean') fail(${c}, i, ${v}); if (${v}) d${c}[k] |= m;`;
-        break;
-      default:
-        store = `if (typeof ${v} !== 'string') fail(${c}, i, ${v}); s${c}.push(${v});`;
+      }
+      cells[at + c++] = row[key];
     }
-    body.push(
-      `const ${v} = r[${JSON.stringify(spec.name)}]; if (${v} === null || ${v} === undefined) { ${onNull} } else { b${c}[k] |= m; ${store} }`,
-    );
+    if (c !== width) for (c = 0; c < width; c++) cells[at + c] = row[names[c]!];
   }
-  const source = `"use strict";
-return function fill(rows, cols, fail) {
-${head.join('\n')}
-const n = rows.length;
-for (let i = 0; i < n; i++) {
-const r = rows[i], k = i >> 3, m = 1 << (i & 7);
-${body.join('\n')}
-}
-${tail.join('\n')}
-};`;
-  return new Function(source)() as Filler;
 }
 
-/**
- * Columns per generated filler. One function for all ~95 columns took TurboFan ~0.5 s to compile
- * (paid again in every fresh Lambda); groups this size compile in a few ms and still read each row
- * object while it is in cache.
- */
-const FILL_GROUP = 16;
+/** Fill column `c` (`fill`) from the block's cells; a null (or missing) cell is refused when the column is not nullable. */
+type FillColumn = (block: Block, c: number, fill: ColumnFill, nullable: boolean, bad: OnBad) => void;
 
-const fillers = new Map<Dataset, Filler[]>();
-
-function fillersOf(dataset: Dataset): Filler[] {
-  let list = fillers.get(dataset);
-  if (!list) {
-    const specs = columnsOf(dataset);
-    list = [];
-    for (let from = 0; from < specs.length; from += FILL_GROUP)
-      list.push(makeFiller(specs, from, Math.min(specs.length, from + FILL_GROUP)));
-    fillers.set(dataset, list);
+function fillDouble(block: Block, c: number, fill: ColumnFill, nullable: boolean, bad: OnBad): void {
+  const { cells, width, from, to } = block;
+  const data = fill.data as Float64Array;
+  const bitmap = fill.bitmap;
+  let nulls = 0;
+  for (let i = from; i < to; i++) {
+    const v = cells[(i - from) * width + c];
+    if (v === null || v === undefined) {
+      if (!nullable) bad(c, i, null);
+      nulls++;
+    } else {
+      if (typeof v !== 'number') bad(c, i, v);
+      bitmap[i >> 3]! |= 1 << (i & 7);
+      data[i] = v;
+    }
   }
-  return list;
+  fill.nulls += nulls;
+}
+
+function fillInt(block: Block, c: number, fill: ColumnFill, nullable: boolean, bad: OnBad): void {
+  const { cells, width, from, to } = block;
+  const data = fill.data as Int32Array;
+  const bitmap = fill.bitmap;
+  let nulls = 0;
+  for (let i = from; i < to; i++) {
+    const v = cells[(i - from) * width + c];
+    if (v === null || v === undefined) {
+      if (!nullable) bad(c, i, null);
+      nulls++;
+    } else {
+      if (typeof v !== 'number' || !Number.isInteger(v)) bad(c, i, v);
+      bitmap[i >> 3]! |= 1 << (i & 7);
+      data[i] = v;
+    }
+  }
+  fill.nulls += nulls;
+}
+
+/** Epoch ms as two 32-bit words: low = ToUint32 (exact modulo 2^32), high = floor(v / 2^32), wrapped like BigInt64Array would. */
+function fillTimestamp(block: Block, c: number, fill: ColumnFill, nullable: boolean, bad: OnBad): void {
+  const { cells, width, from, to } = block;
+  const data = fill.data as Uint32Array;
+  const bitmap = fill.bitmap;
+  let nulls = 0;
+  for (let i = from; i < to; i++) {
+    const v = cells[(i - from) * width + c];
+    if (v === null || v === undefined) {
+      if (!nullable) bad(c, i, null);
+      nulls++;
+    } else {
+      if (typeof v !== 'number' || !Number.isInteger(v)) bad(c, i, v);
+      bitmap[i >> 3]! |= 1 << (i & 7);
+      data[2 * i] = v;
+      data[2 * i + 1] = Math.floor(v / 4294967296);
+    }
+  }
+  fill.nulls += nulls;
+}
+
+/** Timestamps on a big-endian host: one BigInt per value. */
+function fillTimestampBigInt(block: Block, c: number, fill: ColumnFill, nullable: boolean, bad: OnBad): void {
+  const { cells, width, from, to } = block;
+  const data = fill.data as BigInt64Array;
+  const bitmap = fill.bitmap;
+  let nulls = 0;
+  for (let i = from; i < to; i++) {
+    const v = cells[(i - from) * width + c];
+    if (v === null || v === undefined) {
+      if (!nullable) bad(c, i, null);
+      nulls++;
+    } else {
+      if (typeof v !== 'number' || !Number.isInteger(v)) bad(c, i, v);
+      bitmap[i >> 3]! |= 1 << (i & 7);
+      data[i] = BigInt(v);
+    }
+  }
+  fill.nulls += nulls;
+}
+
+/** Booleans: the values are a bitmap too. */
+function fillBool(block: Block, c: number, fill: ColumnFill, nullable: boolean, bad: OnBad): void {
+  const { cells, width, from, to } = block;
+  const data = fill.data as Uint8Array;
+  const bitmap = fill.bitmap;
+  let nulls = 0;
+  for (let i = from; i < to; i++) {
+    const v = cells[(i - from) * width + c];
+    if (v === null || v === undefined) {
+      if (!nullable) bad(c, i, null);
+      nulls++;
+    } else {
+      if (typeof v !== 'boolean') bad(c, i, v);
+      bitmap[i >> 3]! |= 1 << (i & 7);
+      if (v) data[i >> 3]! |= 1 << (i & 7);
+    }
+  }
+  fill.nulls += nulls;
+}
+
+/** Text and JSON columns: the strings in row order (null for a null cell), UTF-8 encoded by utf8Of. */
+function fillText(block: Block, c: number, fill: ColumnFill, nullable: boolean, bad: OnBad): void {
+  const { cells, width, from, to } = block;
+  const strings = fill.strings!;
+  const bitmap = fill.bitmap;
+  let nulls = 0;
+  for (let i = from; i < to; i++) {
+    const v = cells[(i - from) * width + c];
+    if (v === null || v === undefined) {
+      if (!nullable) bad(c, i, null);
+      nulls++;
+      strings.push(null);
+    } else {
+      if (typeof v !== 'string') bad(c, i, v);
+      bitmap[i >> 3]! |= 1 << (i & 7);
+      strings.push(v);
+    }
+  }
+  fill.nulls += nulls;
+}
+
+function fillColumnOf(spec: ColumnSpec): FillColumn {
+  switch (spec.type) {
+    case 'double':
+      return fillDouble;
+    case 'int':
+      return fillInt;
+    case 'timestamp':
+      return LITTLE_ENDIAN ? fillTimestamp : fillTimestampBigInt;
+    case 'bool':
+      return fillBool;
+    default:
+      return fillText;
+  }
 }
 
 function newFill(spec: ColumnSpec, n: number): ColumnFill {
@@ -205,8 +304,17 @@ export function encodeRows(dataset: Dataset, rows: readonly LakeRow[]): Uint8Arr
   const specs = columnsOf(dataset);
   const n = rows.length;
   const fills = specs.map((spec) => newFill(spec, n));
-  const onBad = (c: number, i: number, v: CellValue | undefined): never => fail(specs[c]!, i, v);
-  for (const filler of fillersOf(dataset)) filler(rows, fills, onBad);
+  const bad: OnBad = (c, i, v) => fail(specs[c]!, i, v);
+  const fillColumns = specs.map(fillColumnOf);
+  const names = specs.map((spec) => spec.name);
+  const width = specs.length;
+  const block: Block = { cells: new Array(Math.min(n, FILL_BLOCK) * width).fill(null), width, from: 0, to: 0 };
+  for (let from = 0; from < n; from += FILL_BLOCK) {
+    block.from = from;
+    block.to = Math.min(n, from + FILL_BLOCK);
+    copyCells(block, rows, names);
+    for (let c = 0; c < width; c++) fillColumns[c]!(block, c, fills[c]!, specs[c]!.nullable, bad);
+  }
   const columns: Record<string, arrow.Vector> = {};
   specs.forEach((spec, c) => {
     columns[spec.name] = vectorOf(spec, fills[c]!, n);
