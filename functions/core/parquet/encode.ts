@@ -54,8 +54,8 @@ type OnBad = (c: number, i: number, v: CellValue | undefined) => never;
  * (no property lookup per cell); a row in another key order is read column by column by name.
  * Then one small loop per column kind (double, int, timestamp, bool, text) writes a column's typed
  * array and validity bitmap from the scratch cells, which are still in cache. Reading `row[name]`
- * per column instead (one keyed load site seeing every column name) cost about twice as much, and
- * a per-cell type switch as much as the Parquet writer itself.
+ * in those loops instead (one keyed load site seeing every column name) made the whole encode about
+ * a third slower; a generic per-column loop with a closure per cell cost as much as the Parquet writer.
  */
 
 /** Rows per block of the fill; a multiple of 8, so every block starts on a bitmap byte. */
