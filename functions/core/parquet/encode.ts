@@ -87,7 +87,11 @@ function copyCells(block: Block, rows: readonly LakeRow[], names: readonly strin
   }
 }
 
-/** Fill column `c` (`fill`) from the block's cells; a null (or missing) cell is refused when the column is not nullable. */
+/**
+ * Fill column `c` (`fill`) from the block's cells; a null (or missing) cell is refused when the column is not nullable.
+ * One loop per column kind on purpose: each loop's check and store stay monomorphic and inline; a shared loop
+ * with a per-kind store callback is one call per cell.
+ */
 type FillColumn = (block: Block, c: number, fill: ColumnFill, nullable: boolean, bad: OnBad) => void;
 
 function fillDouble(block: Block, c: number, fill: ColumnFill, nullable: boolean, bad: OnBad): void {
