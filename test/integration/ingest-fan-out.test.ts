@@ -102,14 +102,7 @@ describe('realtime ingest fanned out per key over the local queue', () => {
       expect(fanOut.queue.stats).toMatchObject({ sent: 3, received: 5, deleted: 2, deadLettered: 1 });
       expect(fanOut.tally.units).toBe(2);
       // Assess: both good keys' meters are in the lake, each read stored exactly once
-      const stored = (await storedRows(lake.objectStore, 'lake/dataset=realtime/')).filter(
-        (r) => r.source === 'realtime',
-      );
-      const ids = stored.map((r) => `${r.meter}@${r.time}`);
-      expect(new Set(ids).size).toBe(ids.length);
-      expect([...new Set(stored.map((r) => r.meter))].sort()).toEqual(
-        [...gw1.meters, ...gw2.meters].map((m) => m.id).sort(),
-      );
+      const stored = await expectEveryMeterEachReadOnce(lake.objectStore);
       expect((await visibleRows(lake.objectStore, 'lake/dataset=realtime/')).length).toBe(stored.length);
       expect(fanOut.tally.reads).toBe(stored.length);
       // Assess: no secret in any logged line (worker lines, run summaries, warnings)
@@ -121,6 +114,17 @@ describe('realtime ingest fanned out per key over the local queue', () => {
       for (const spy of spies) spy.mockRestore();
     }
   }, 30_000);
+
+  /** The good keys' meters are all in the lake, each realtime read stored exactly once; returns those rows. */
+  async function expectEveryMeterEachReadOnce(store: Parameters<typeof storedRows>[0]) {
+    const stored = (await storedRows(store, 'lake/dataset=realtime/')).filter((r) => r.source === 'realtime');
+    const ids = stored.map((r) => `${r.meter}@${r.time}`);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...new Set(stored.map((r) => r.meter))].sort()).toEqual(
+      [...gw1.meters, ...gw2.meters].map((m) => m.id).sort(),
+    );
+    return stored;
+  }
 
   /** A project on the shared lake bucket and state table, its local fan-out (worker log lines kept) and its lake. */
   function startParts(keys: readonly Record<string, unknown>[], file: string) {
@@ -167,14 +171,7 @@ describe('realtime ingest fanned out per key over the local queue', () => {
       expect(fanOut.queue.deadLetters).toEqual([]);
       const runs = await lake.state.listRuns('site-a');
       expect(runs.map((r) => r.status)).toEqual(['ok', 'ok']);
-      const stored = (await storedRows(lake.objectStore, 'lake/dataset=realtime/')).filter(
-        (r) => r.source === 'realtime',
-      );
-      const ids = stored.map((r) => `${r.meter}@${r.time}`);
-      expect(new Set(ids).size).toBe(ids.length);
-      expect([...new Set(stored.map((r) => r.meter))].sort()).toEqual(
-        [...gw1.meters, ...gw2.meters].map((m) => m.id).sort(),
-      );
+      const stored = await expectEveryMeterEachReadOnce(lake.objectStore);
       expect(fanOut.tally.reads).toBe(stored.length);
     } finally {
       await fanOut.close();

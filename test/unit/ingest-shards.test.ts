@@ -12,6 +12,44 @@ import { InMemoryObjectStore } from '../fakes/in-memory-object-store';
 import { visibleRows } from '../fakes/lake-visible';
 import { RingEkmApi } from '../fakes/ring-ekm-api';
 
+/** One key's meters on a fake EKM ring, a lake writer with 2 shards, the ingest, and the leases it takes. */
+function splitKey(meters: readonly string[], ring: number, realtimeShards?: (alias: string) => number) {
+  const START = Date.UTC(2026, 10, 20);
+  let now = START + 300 * 60_000;
+  const clock = { now: () => now };
+  const ekm = new RingEkmApi(
+    meters.map((meter) => ({ meter, protocol: 'v4' as const })),
+    clock.now,
+    START,
+    ring,
+  );
+  const store = new InMemoryObjectStore();
+  const state = new InMemoryIngestState();
+  const locks: string[] = [];
+  const acquire = state.acquireLock.bind(state);
+  state.acquireLock = async (name, owner, ttlMs, nowMs) => {
+    locks.push(name);
+    return acquire(name, owner, ttlMs, nowMs);
+  };
+  let n = 0;
+  const ingest = makeIngestRealtime({
+    account: ekm,
+    realtime: ekm,
+    summary: ekm,
+    lake: makeLakeWriter({ objectStore: store, prefix: 'lake', clock, shards: 2 }),
+    state,
+    clock,
+    shards: 2,
+    newRunId: () => `run-${++n}`,
+    ringSize: ring,
+    ...(realtimeShards ? { realtimeShards } : {}),
+  });
+  const setNow = (ms: number) => {
+    now = ms;
+  };
+  return { START, clock, setNow, store, state, ingest, key: { alias: 'large', key: 'MTAxMDoyMDIw' }, locks, acquire };
+}
+
 /**
  * A key with many meters split into parts by meter shard: one queue message and one worker run per
  * part, each under its own lease; compaction and unlock take every part's lease.
@@ -66,38 +104,8 @@ describe('realtime ingest parts (realtimeShards)', () => {
 
   it('parts run at once, each ingests only its meters under its own lease, together the whole key once', async () => {
     // Prepare: six meters of one key, two parts
-    const START = Date.UTC(2026, 10, 20);
-    let now = START + 300 * 60_000;
-    const clock = { now: () => now };
     const meters = ['000350000900', '000350000901', '000350000902', '000350000903', '000350000904', '000350000905'];
-    const ekm = new RingEkmApi(
-      meters.map((meter) => ({ meter, protocol: 'v4' as const })),
-      clock.now,
-      START,
-      200,
-    );
-    const store = new InMemoryObjectStore();
-    const state = new InMemoryIngestState();
-    let n = 0;
-    const deps = {
-      account: ekm,
-      realtime: ekm,
-      summary: ekm,
-      lake: makeLakeWriter({ objectStore: store, prefix: 'lake', clock, shards: 2 }),
-      state,
-      clock,
-      shards: 2,
-      newRunId: () => `run-${++n}`,
-      ringSize: 200,
-    };
-    const ingest = makeIngestRealtime(deps);
-    const key = { alias: 'large', key: 'MTAxMDoyMDIw' };
-    const locks: string[] = [];
-    const acquire = state.acquireLock.bind(state);
-    state.acquireLock = async (name, owner, ttlMs, nowMs) => {
-      locks.push(name);
-      return acquire(name, owner, ttlMs, nowMs);
-    };
+    const { clock, setNow, store, state, ingest, key, locks, acquire } = splitKey(meters, 200);
     // Act
     const parts = await Promise.all([0, 1].map((index) => ingest({ key, shard: { index, count: 2 } })));
     // Assess
@@ -112,7 +120,8 @@ describe('realtime ingest parts (realtimeShards)', () => {
     expect(rows.length).toBe(parts[0]!.reads + parts[1]!.reads);
 
     // Act: a part is running (its lease held) when compaction starts
-    now += 24 * 60 * 60_000;
+    setNow(clock.now() + 24 * 60 * 60_000);
+    const now = clock.now();
     await state.putRun({
       runId: 'part-1',
       job: 'ingest-realtime',
@@ -186,38 +195,9 @@ describe('realtime ingest parts (realtimeShards)', () => {
 
   it('a run of a split key without a part runs each part in turn under its lease, and waits for a part running from the queue', async () => {
     // Prepare: four meters of one key split in two parts
-    const START = Date.UTC(2026, 10, 20);
-    const now = START + 300 * 60_000;
-    const clock = { now: () => now };
     const meters = ['000350000900', '000350000901', '000350000902', '000350000903'];
-    const ekm = new RingEkmApi(
-      meters.map((meter) => ({ meter, protocol: 'v4' as const })),
-      clock.now,
-      START,
-      50,
-    );
-    const store = new InMemoryObjectStore();
-    const state = new InMemoryIngestState();
-    const locks: string[] = [];
-    const acquire = state.acquireLock.bind(state);
-    state.acquireLock = async (name, owner, ttlMs, nowMs) => {
-      locks.push(name);
-      return acquire(name, owner, ttlMs, nowMs);
-    };
-    let n = 0;
-    const ingest = makeIngestRealtime({
-      account: ekm,
-      realtime: ekm,
-      summary: ekm,
-      lake: makeLakeWriter({ objectStore: store, prefix: 'lake', clock, shards: 2 }),
-      state,
-      clock,
-      shards: 2,
-      newRunId: () => `run-${++n}`,
-      ringSize: 50,
-      realtimeShards: () => 2,
-    });
-    const key = { alias: 'large', key: 'MTAxMDoyMDIw' };
+    const { store, ingest, key, locks, acquire, clock } = splitKey(meters, 50, () => 2);
+    const now = clock.now();
     // Act
     const whole = await ingest({ key });
     // Assess
