@@ -7,9 +7,8 @@
  * stdin closes or it gets SIGTERM (its state is a temp folder, removed on close).
  * As a module, {@link startLocalAwsProcess} spawns that script and resolves with the endpoints.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { startLocalAws } from '../../local/aws/local-aws';
+import { spawnJsonService } from './json-service';
 
 export interface LocalAwsEndpoints {
   readonly s3Endpoint: string;
@@ -19,32 +18,12 @@ export interface LocalAwsEndpoints {
 export async function startLocalAwsProcess(opts: {
   readonly buckets: readonly string[];
 }): Promise<LocalAwsEndpoints & { stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [...process.execArgv, __filename, ...opts.buckets], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  const endpoints = await new Promise<LocalAwsEndpoints>((resolve, reject) => {
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk;
-      try {
-        resolve(JSON.parse(out) as LocalAwsEndpoints);
-      } catch {
-        // wait for the whole JSON document
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`local AWS process exited with ${code}`)));
-  });
-  return {
-    ...endpoints,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.stdin.end();
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  const service = await spawnJsonService<LocalAwsEndpoints>('local AWS process', [
+    ...process.execArgv,
+    __filename,
+    ...opts.buckets,
+  ]);
+  return { ...service.ready, stop: () => service.stop() };
 }
 
 async function main(buckets: readonly string[]): Promise<void> {
