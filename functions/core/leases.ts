@@ -52,7 +52,12 @@ const two = (n: number) => String(n).padStart(2, '0');
  * shard for `count` shards is `index`. Parts of one key run at once; each holds its own lease.
  */
 export function realtimeShardSubject(alias: string, index: number, count: number): string {
-  return `${alias}#s${two(index)}of${two(count)}`;
+  return `${alias}#${realtimePartLabel(index, count)}`;
+}
+
+/** How a part is named in its lease and its run records (`s03of08`). */
+export function realtimePartLabel(index: number, count: number): string {
+  return `s${two(index)}of${two(count)}`;
 }
 
 /**

@@ -46,7 +46,7 @@ import {
   STEADY_READS_PER_METER,
 } from '../core/ekm/realtime-plan';
 import { asError, logBestEffortFailure } from '../core/errors';
-import { leaseName, realtimeShardSubject } from '../core/leases';
+import { leaseName, realtimePartLabel, realtimeShardSubject } from '../core/leases';
 import { ColumnBatchBuilder } from '../core/parquet/column-batch';
 import { shardOf } from '../core/parquet/object-keys';
 import { appendReading } from '../core/parquet/reading-columns';
@@ -223,6 +223,7 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
     const { key } = input;
     const runId = newRunId();
     const part = input.shard;
+    const partLabel = part ? realtimePartLabel(part.index, part.count) : undefined;
     const lock = leaseName(
       'ingest-realtime',
       part ? realtimeShardSubject(key.alias, part.index, part.count) : key.alias,
@@ -237,10 +238,18 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
       ...(deps.lockRenewEveryMs ? { renewEveryMs: deps.lockRenewEveryMs } : {}),
       what: `another realtime ingest or compaction of "${key.alias}"`,
       alias: key.alias,
-      // Parts of one key run at once: a part must not mark its siblings' runs as dead.
-      ...(part ? {} : { staleRuns: { job: 'ingest-realtime' as const, alias: key.alias } }),
+      // Parts of one key run at once: a part marks only its own part's dead runs.
+      staleRuns: { job: 'ingest-realtime' as const, alias: key.alias, ...(partLabel ? { part: partLabel } : {}) },
     });
-    await deps.state.putRun({ runId, job: 'ingest-realtime', alias: key.alias, startedAtMs, status: 'running' });
+    const tag: Record<string, string> = partLabel ? { part: partLabel } : {};
+    await deps.state.putRun({
+      runId,
+      job: 'ingest-realtime',
+      alias: key.alias,
+      startedAtMs,
+      status: 'running',
+      ...(partLabel ? { summary: tag } : {}),
+    });
     const totals = { reads: 0, failedReads: 0, quarantined: 0, gapFillReadings: 0 };
     const keys = new Set<string>();
     const gaps: GapRecord[] = [];
@@ -416,7 +425,7 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
         startedAtMs,
         finishedAtMs: deps.clock.now(),
         status: 'ok',
-        summary: { meters: meterCount, ...totals, objects: keys.size, gaps: gaps.length },
+        summary: { ...tag, meters: meterCount, ...totals, objects: keys.size, gaps: gaps.length },
       });
       return result;
     } catch (error) {
@@ -428,7 +437,7 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
           startedAtMs,
           finishedAtMs: deps.clock.now(),
           status: 'failed',
-          summary: { meters: meterCount, ...totals, error: asError(error).message.slice(0, 500) },
+          summary: { ...tag, meters: meterCount, ...totals, error: asError(error).message.slice(0, 500) },
         })
         .catch((failure: unknown) => logBestEffortFailure(`record failed run ${runId}`, failure));
       throw error;

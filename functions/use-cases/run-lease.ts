@@ -39,8 +39,11 @@ export interface TakeRunLeaseOptions {
   readonly what: string;
   /** Key alias whose `ekm-pipeline unlock` releases it (named in the busy message); absent for other leases. */
   readonly alias?: string;
-  /** Mark dead runs of this job and alias as failed once the lease is taken. */
-  readonly staleRuns?: { readonly job: RunRecord['job']; readonly alias: string };
+  /**
+   * Mark dead runs of this job and alias (and part of a split key: runs whose summary names the same
+   * `part`; without one, runs that name none) as failed once the lease is taken.
+   */
+  readonly staleRuns?: { readonly job: RunRecord['job']; readonly alias: string; readonly part?: string };
 }
 
 /** Take a run's lease (or throw `INGEST_LOCKED`) and keep renewing it until released. */
@@ -116,16 +119,19 @@ function busyMessage(opts: TakeRunLeaseOptions, holder: LeaseInfo | undefined, n
   );
 }
 
-/** Mark every other `running` run of the job and alias as failed (call only while holding its lease). */
+/** Mark every other `running` run of the job, alias (and part) as failed (call only while holding its lease). */
 export async function failStaleRuns(
   state: IngestState,
-  which: { readonly job: RunRecord['job']; readonly alias: string },
+  which: { readonly job: RunRecord['job']; readonly alias: string; readonly part?: string },
   holder: string,
   nowMs: number,
   reason = `abandoned: its lease lapsed without renewal (the process stopped); found by run ${holder}`,
 ): Promise<RunRecord[]> {
   const runs = await state.listRuns(which.alias, 50);
-  const stale = runs.filter((r) => r.status === 'running' && r.job === which.job && r.runId !== holder);
+  // A part's lease covers only that part's runs: parts of one key run at once.
+  const stale = runs.filter(
+    (r) => r.status === 'running' && r.job === which.job && r.runId !== holder && r.summary?.part === which.part,
+  );
   const marked: RunRecord[] = [];
   for (const run of stale) if (await state.failStaleRun(run, reason, nowMs)) marked.push(run);
   return marked;

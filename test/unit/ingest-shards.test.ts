@@ -211,4 +211,29 @@ describe('realtime ingest parts (realtimeShards)', () => {
     // Assess: the whole-key run does not write beside it
     await expect(ingest({ key })).rejects.toMatchObject({ code: 'INGEST_LOCKED' });
   });
+
+  it("a part marks only its own part's dead runs failed, never a sibling's", async () => {
+    // Prepare: part 1's last run died (still `running`, its lease lapsed); part 0's is running now
+    const meters = ['000350000900', '000350000901', '000350000902', '000350000903'];
+    const { state, ingest, key, clock } = splitKey(meters, 20);
+    const running = (runId: string, part: string) =>
+      state.putRun({
+        runId,
+        job: 'ingest-realtime',
+        alias: 'large',
+        startedAtMs: clock.now() - 120_000,
+        status: 'running',
+        summary: { part },
+      });
+    await running('dead-part-1', 's01of02');
+    await running('live-part-0', 's00of02');
+    // Act: part 1 runs
+    await ingest({ key, shard: { index: 1, count: 2 } });
+    // Assess
+    const status = async (runId: string) => (await state.listRuns('large')).find((r) => r.runId === runId)?.status;
+    expect(await status('dead-part-1')).toBe('failed');
+    expect(await status('live-part-0')).toBe('running');
+    const part1Runs = (await state.listRuns('large')).filter((r) => r.summary?.part === 's01of02');
+    expect(part1Runs.map((r) => r.status).sort()).toEqual(['failed', 'ok']);
+  });
 });
