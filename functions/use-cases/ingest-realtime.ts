@@ -33,16 +33,15 @@
 import { randomUUID } from 'node:crypto';
 import { pipelined } from '../core/concurrency';
 import { CURSOR_PAGES, cursorPageOf } from '../core/ekm/cursor-pages';
+import { type ChunkTally, tallyChunk } from '../core/ekm/realtime-chunk';
 import {
   chunkMeters,
   findRingGaps,
-  HeldReads,
-  holdColumns,
+  type HeldReads,
   type MeterToIngest,
   metersPerChunkForMemory,
   nextCursors,
   planRealtimeRequests,
-  possiblyCutMeters,
   STEADY_READS_PER_METER,
 } from '../core/ekm/realtime-plan';
 import { asError, logBestEffortFailure } from '../core/errors';
@@ -149,23 +148,13 @@ export interface IngestRealtimeResult {
   readonly keys: readonly string[];
 }
 
-/** One chunk's Realtime answers, between fetching and writing. */
-interface FetchedChunk {
+/** One chunk's Realtime answers, between fetching and writing (core/ekm/realtime-chunk.ts). */
+interface FetchedChunk extends ChunkTally {
   readonly ids: readonly MeterId[];
   /** Cursors of the chunk's meters before the run. */
   readonly cursors: ReadonlyMap<MeterId, number>;
-  /** Row path only: the parsed reads. */
-  readonly reads: Reading[];
   /** Columnar path only: the reads as typed columns. */
   readonly builder: ColumnBatchBuilder | undefined;
-  readonly lakeRefused: Rejected[];
-  /** Reads the parser refused that no earlier run quarantined. */
-  readonly fresh: Rejected[];
-  readonly held: HeldReads;
-  readonly readCount: number;
-  readonly failedCount: number;
-  /** Meters whose answer may have been cut at the steady count: asked again in the deep pass. */
-  readonly cut: ReadonlySet<MeterId>;
 }
 
 export function makeIngestRealtime(deps: IngestRealtimeDeps) {
@@ -287,63 +276,8 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
         for (const r of res.rejected) refused.push(r);
         for (const r of res.lakeRejected) lakeRefused.push(r);
       }
-      // What the ring held per meter, refused reads included (they count towards a full ring).
-      const held = new HeldReads();
-      let readCount = reads.length;
-      let failedCount = 0;
-      if (builder) {
-        const counted = holdColumns(builder, held);
-        // Reads the lake refused are reads too (quarantined by the writer, as on the row path).
-        for (const r of lakeRefused) if (r.meter && r.timeMs !== undefined) held.add(r.meter as MeterId, r.timeMs);
-        readCount = counted.reads + lakeRefused.length;
-        failedCount = counted.failed;
-      } else {
-        for (const r of reads) {
-          held.add(r.meter, r.timeMs, !r.good);
-          if (!r.good) failedCount++;
-        }
-      }
-      for (const r of refused) if (r.timeMs !== undefined) held.add(r.meter, r.timeMs);
-      const cut = checkCut ? possiblyCutMeters(held.byMeter, cnt) : new Set<MeterId>();
-      // A cut meter's reads are counted and quarantined once, in the deep pass that asks again.
-      for (const m of cut) {
-        const h = held.byMeter.get(m);
-        readCount -= h?.count ?? 0;
-        failedCount -= h?.failed ?? 0;
-      }
-      // A refused read at or before its meter's cursor was quarantined by the run that moved the
-      // cursor past it (the overlap re-asks it): skip it so a re-run adds nothing.
-      const fresh: Rejected[] = [];
-      for (const r of refused) {
-        if (cut.has(r.meter)) {
-          // Its held count (subtracted above) had this read, readCount never did.
-          if (r.timeMs !== undefined) readCount++;
-          continue;
-        }
-        if (r.timeMs !== undefined && r.timeMs <= (cursors.get(r.meter) ?? Number.NEGATIVE_INFINITY)) continue;
-        fresh.push({
-          reason: r.reason,
-          meter: r.meter,
-          ...(r.timeMs !== undefined ? { timeMs: r.timeMs } : {}),
-          source: 'realtime',
-          via: key.alias,
-          raw: JSON.stringify(r.raw),
-        });
-      }
-      const lakeKept = cut.size > 0 ? lakeRefused.filter((r) => !cut.has(r.meter as MeterId)) : lakeRefused;
-      const readsKept = cut.size > 0 && !builder ? reads.filter((r) => !cut.has(r.meter)) : reads;
-      return {
-        ids,
-        cursors,
-        reads: readsKept,
-        builder,
-        lakeRefused: lakeKept,
-        fresh,
-        held,
-        readCount,
-        failedCount,
-        cut,
-      };
+      const tally = tallyChunk({ cursors, reads, builder, refused, lakeRefused, alias: key.alias, cnt, checkCut });
+      return { ids, cursors, builder, ...tally };
     }
 
     /** Heal, write, then move the cursors of one fetched chunk (never those of cut meters). */
