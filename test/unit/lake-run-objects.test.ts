@@ -146,4 +146,28 @@ describe('lake writer: one object per realtime write', () => {
     expect((await storedRows(store, 'dataset=realtime/')).length).toBe(4 * METERS.length);
     expect(await viewCounts(store, dir)).toEqual({ visible: 4 * METERS.length, twice: 0 });
   });
+
+  it('compaction keeps, for a read held by many objects with different values, the row the views showed', async () => {
+    // Prepare: 120 runs of yesterday, each re-sending the previous minute with its own value of
+    // kWh_Tot (a read held by two objects that disagree), as a minute schedule with an overlap does.
+    const store = new InMemoryObjectStore();
+    const writer = makeLakeWriter({ objectStore: store, clock: { now: () => T0 } });
+    const withValue = (i: number, run: number) =>
+      readsAt(i).map((r) => ({ ...r, fields: { ...r.fields, kWh_Tot: 1000 * run + i } }));
+    for (let run = 1; run <= 120; run++)
+      await writer.writeReadings([...withValue(run - 1, run), ...withValue(run, run)], { via: 'demo' });
+    const shown = (await visibleRows(store, 'dataset=realtime/')).map((r) => `${r.meter}@${r.time}=${r.kWh_Tot}`);
+    // Act
+    const result = await makeCompactLake({
+      objectStore: store,
+      state: new InMemoryIngestState(),
+      clock: { now: () => T0 + 86_400_000 },
+    })({});
+    // Assess
+    expect(result.days).toEqual([expect.objectContaining({ rows: 121 * METERS.length })]);
+    expect(result.days[0]!.inputs).toBeGreaterThanOrEqual(120);
+    const stored = (await storedRows(store, 'dataset=realtime/')).map((r) => `${r.meter}@${r.time}=${r.kWh_Tot}`);
+    expect(stored).toHaveLength(121 * METERS.length);
+    expect(stored.sort()).toEqual(shown.sort());
+  });
 });
