@@ -1,6 +1,7 @@
 import { EkmResponseError } from '../../core/ekm/ekm-errors';
 import {
   buildReadRequest,
+  type ParseContext,
   type ParsedReadResponse,
   parseReadResponseWithRejections,
   planRealtimeBatches,
@@ -39,21 +40,7 @@ export class EkmRealtimeClient implements RealtimeApi {
 
   /** Every good read, plus the malformed ones with their reasons (for quarantine); order: by meter, then time. */
   async readWithRejections(key: EkmKey, query: RealtimeQuery): Promise<ParsedReadResponse> {
-    validateRealtimeQuery(query);
-    const batches = planRealtimeBatches(query.meters, this.opts.batchSize ?? 25);
-    const secrets = [key.key];
-    const results = await mapLimit(batches, this.opts.parallelBatches ?? 16, async (meters) => {
-      const url = buildReadRequest(this.opts.baseUrl, key.key, { ...query, meters });
-      const res = await ekmGet(this.http, url, 'realtime', secrets, meters);
-      return parseReadResponseWithRejections(res.body, {
-        via: key.alias,
-        endpoint: 'realtime',
-        meters,
-        secrets,
-        ...(query.sinceMs !== undefined ? { sinceMs: query.sinceMs } : {}),
-        ...(query.untilMs !== undefined ? { untilMs: query.untilMs } : {}),
-      });
-    });
+    const results = await this.eachBody(key, query, parseReadResponseWithRejections);
     const order = new Map(query.meters.map((m, i) => [m, i]));
     return {
       readings: inRequestOrder(
@@ -73,30 +60,40 @@ export class EkmRealtimeClient implements RealtimeApi {
    * builder; rows come in response order, which the lake writer sorts anyway (write-readings.ts).
    */
   async readInto(key: EkmKey, query: RealtimeQuery, builder: ColumnBatchBuilder): Promise<RealtimeColumnsRead> {
-    validateRealtimeQuery(query);
-    const batches = planRealtimeBatches(query.meters, this.opts.batchSize ?? 25);
-    const secrets = [key.key];
     const rejected: RealtimeColumnsRead['rejected'] = [];
     const lakeRejected: RealtimeColumnsRead['lakeRejected'] = [];
-    await mapLimit(batches, this.opts.parallelBatches ?? 16, async (meters) => {
-      const url = buildReadRequest(this.opts.baseUrl, key.key, { ...query, meters });
-      const res = await ekmGet(this.http, url, 'realtime', secrets, meters);
-      const parsed = parseRealtimeInto(
-        res.body,
-        {
-          via: key.alias,
-          endpoint: 'realtime',
-          meters,
-          secrets,
-          ...(query.sinceMs !== undefined ? { sinceMs: query.sinceMs } : {}),
-          ...(query.untilMs !== undefined ? { untilMs: query.untilMs } : {}),
-        },
-        builder,
-      );
+    await this.eachBody(key, query, (body, ctx) => {
+      const parsed = parseRealtimeInto(body, ctx, builder);
       for (const r of parsed.rejected) rejected.push(r);
       for (const r of parsed.lakeRejected) lakeRejected.push(r);
     });
     return { rejected, lakeRejected };
+  }
+
+  /**
+   * The requests of one query (batches of meters, `parallelBatches` at a time), each answer handed to
+   * `parse` with its context (alias, meters asked, window, secrets to redact) as it arrives.
+   */
+  private async eachBody<T>(
+    key: EkmKey,
+    query: RealtimeQuery,
+    parse: (body: string, ctx: ParseContext) => T,
+  ): Promise<T[]> {
+    validateRealtimeQuery(query);
+    const batches = planRealtimeBatches(query.meters, this.opts.batchSize ?? 25);
+    const secrets = [key.key];
+    return mapLimit(batches, this.opts.parallelBatches ?? 16, async (meters) => {
+      const url = buildReadRequest(this.opts.baseUrl, key.key, { ...query, meters });
+      const res = await ekmGet(this.http, url, 'realtime', secrets, meters);
+      return parse(res.body, {
+        via: key.alias,
+        endpoint: 'realtime',
+        meters,
+        secrets,
+        ...(query.sinceMs !== undefined ? { sinceMs: query.sinceMs } : {}),
+        ...(query.untilMs !== undefined ? { untilMs: query.untilMs } : {}),
+      });
+    });
   }
 }
 
