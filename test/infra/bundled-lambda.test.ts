@@ -1,24 +1,15 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { App } from 'aws-cdk-lib';
 import { dynamoClientFromConfig, ensureStateTable } from '../../functions/adapters/dynamo-state-table';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { ENV } from '../../functions/config/env-names';
 import type { Reading } from '../../functions/core/readings/reading';
 import { makeWriteReadings } from '../../functions/use-cases/write-readings';
-import { FEATURE_FLAGS } from '../../lib/config/feature-flags';
-import { lakeDatasets } from '../../lib/config/lake-datasets';
 import { parseStageConfig } from '../../lib/config/stage-config';
-import { DataStack } from '../../lib/stacks/data-stack';
-import { EtlStack } from '../../lib/stacks/etl-stack';
 import { type LocalAws, startLocalAws } from '../../local/aws/local-aws';
+import { runBundledHandler, synthBundledEtl } from '../fakes/bundled-etl';
 import { readWithHyparquet } from '../fakes/lake-readers';
-
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..');
 
 /**
  * The artifact CDK deploys, not the source: synthesize the Etl stack with real esbuild bundling
@@ -39,34 +30,11 @@ afterAll(async () => {
   rmSync(outdir, { recursive: true, force: true });
 });
 
-function bundleDirOf(
-  template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> },
-  handlerPath: string,
-): string {
-  const fn = Object.entries(template.Resources).find(
-    ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(handlerPath),
-  );
-  if (!fn) throw new Error(`no function ${handlerPath} in the template`);
-  const key = (fn[1].Properties.Code as { S3Key: string }).S3Key;
-  return join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
-}
-
 describe('bundled Lambda', () => {
   it('compacts a day of the lake when run from the esbuild bundle CDK produced', async () => {
     // Prepare: synth with bundling (the same construct code `cdk synth` runs)
     const stage = parseStageConfig({ keys: [{ alias: 'demo', secret: { secretsManager: 'ekm/demo' } }] });
-    const app = new App({ outdir, context: { ...FEATURE_FLAGS } });
-    const data = new DataStack(app, 'Data', { stage, datasets: lakeDatasets() });
-    new EtlStack(app, 'Etl', {
-      stage,
-      lakeBucket: data.lake.bucket,
-      stateTable: data.stateTable,
-      alarmTopic: data.alarmTopic,
-      writerAssetFiles: ['node_modules/parquet-wasm/node/parquet_wasm_bg.wasm'],
-    });
-    app.synth();
-    const template = JSON.parse(readFileSync(join(outdir, 'Etl.template.json'), 'utf8'));
-    const bundle = bundleDirOf(template, 'CompactLakeFunction');
+    const bundle = synthBundledEtl(outdir, stage).bundleOf('CompactLakeFunction');
     expect(readdirSync(bundle).sort()).toEqual(['index.js', 'index.js.map', 'parquet_wasm_bg.wasm']);
 
     // Prepare: two hourly objects of yesterday, written by the lake writer in this process
@@ -88,27 +56,15 @@ describe('bundled Lambda', () => {
     expect(written.keys).toHaveLength(2);
 
     // Act: invoke the bundled handler the way Lambda would, in a fresh Node process
-    const script = `require(${JSON.stringify(join(bundle, 'index.js'))}).handler({ date: ${JSON.stringify(day)} }).then((r) => process.stdout.write('\\nRESULT ' + JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });`;
-    const { stdout } = await run(process.execPath, ['-e', script], {
-      cwd: tmpdir(),
-      env: {
-        PATH: process.env.PATH,
-        // The nodejs22.x runtime provides the AWS SDK; here it comes from the repo's node_modules.
-        NODE_PATH: join(ROOT, 'node_modules'),
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'S3RVER',
-        AWS_SECRET_ACCESS_KEY: 'S3RVER',
-        AWS_ENDPOINT_URL_S3: aws.s3Endpoint,
-        AWS_ENDPOINT_URL_DYNAMODB: aws.dynamoEndpoint,
-        [ENV.EKM_KEYS_JSON]: JSON.stringify([{ alias: 'demo', secret: { secretsManager: 'ekm/demo' } }]),
-        [ENV.LAKE_BUCKET]: 'bundle-lake',
-        [ENV.STATE_TABLE]: 'bundle-state',
-      },
+    const run = await runBundledHandler(bundle, { date: day }, aws, {
+      [ENV.EKM_KEYS_JSON]: JSON.stringify([{ alias: 'demo', secret: { secretsManager: 'ekm/demo' } }]),
+      [ENV.LAKE_BUCKET]: 'bundle-lake',
+      [ENV.STATE_TABLE]: 'bundle-state',
     });
 
     // Assess: one day object holding all 120 reads, readable by an independent Parquet reader
-    const result = JSON.parse(stdout.slice(stdout.lastIndexOf('\nRESULT ') + '\nRESULT '.length)) as { keys: string[] };
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+    const result = run.result as { keys: string[] };
     expect(result.keys).toEqual([`dataset=realtime/date=${day}/origin=demo/day-s00.parquet`]);
     const rows = await readWithHyparquet((await store.get(result.keys[0] ?? ''))!);
     expect(rows).toHaveLength(120);
