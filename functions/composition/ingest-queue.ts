@@ -65,7 +65,7 @@ export function openRealtimeEnqueue(
   queue: MessageQueue = SqsMessageQueue.fromUrl(queueUrl),
 ) {
   const enqueue = makeEnqueueIngestUnits({ queue });
-  const keys = config.keys.map((k) => ({ alias: k.alias, realtimeShards: k.realtimeShards ?? 1 }));
+  const keys = ingestKeysOf(config);
   return async () => {
     const { units } = await enqueue(keys);
     return {
@@ -74,4 +74,9 @@ export function openRealtimeEnqueue(
       aliases: [...new Set(units.map((u) => u.keyAlias))],
     };
   };
+}
+
+/** The configured keys as the enqueue step plans them: alias and how many parts (the AWS and local schedules). */
+export function ingestKeysOf(config: ProjectConfig) {
+  return config.keys.map((k) => ({ alias: k.alias, realtimeShards: k.realtimeShards ?? 1 }));
 }

@@ -1,4 +1,9 @@
-import { ingestUnitWorker, makeEnqueueIngestUnits, openIngestUnits } from '../../functions/composition/ingest-queue';
+import {
+  ingestKeysOf,
+  ingestUnitWorker,
+  makeEnqueueIngestUnits,
+  openIngestUnits,
+} from '../../functions/composition/ingest-queue';
 import type { ProjectConfig } from '../../functions/config/project-config';
 import { logBestEffortFailure } from '../../functions/core/errors';
 import type { SecretResolver } from '../../functions/ports/secret-resolver';
@@ -60,7 +65,7 @@ export function startLocalIngestFanOut(
     poller,
     tally,
     /** One message per configured key alias, or per part of a split key (the enqueue Lambda's step). */
-    enqueue: () => enqueue(config.keys.map((k) => ({ alias: k.alias, realtimeShards: k.realtimeShards ?? 1 }))),
+    enqueue: () => enqueue(ingestKeysOf(config)),
     close: async () => {
       await poller.stop();
       await units.close();
