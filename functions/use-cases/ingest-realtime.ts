@@ -171,8 +171,13 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
   const lockTtlMs = deps.lockTtlMs ?? RUN_LEASE_TTL_MS;
   const newRunId = deps.newRunId ?? randomUUID;
 
-  async function discover(key: EkmKey, explicit?: readonly MeterId[]) {
-    const listed = await deps.account.meters(key);
+  /** The meters to ingest and their protocols (`listed`: the Account API's list, when a caller has it). */
+  async function discover(
+    key: EkmKey,
+    explicit?: readonly MeterId[],
+    listedBefore?: Awaited<ReturnType<AccountApi['meters']>>,
+  ) {
+    const listed = listedBefore ?? (await deps.account.meters(key));
     const protocol = new Map(listed.map((m) => [m.meter, m.protocol]));
     const ids = [...new Set(explicit ?? listed.map((m) => m.meter))].sort();
     return ids.map((meter) => ({ meter, ver: protocol.get(meter) === 'v3' ? ('v3' as const) : ('v4' as const) }));
@@ -200,15 +205,21 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
   async function ingestRealtime(input: IngestRealtimeInput): Promise<IngestRealtimeResult> {
     const count = input.shard ? 1 : (deps.realtimeShards?.(input.key.alias) ?? 1);
     if (count > 1) {
+      // One Account API call for every part.
+      const listed = await deps.account.meters(input.key);
       const parts: IngestRealtimeResult[] = [];
-      for (let index = 0; index < count; index++) parts.push(await ingestPart({ ...input, shard: { index, count } }));
+      for (let index = 0; index < count; index++)
+        parts.push(await ingestPart({ ...input, shard: { index, count } }, listed));
       return mergeParts(parts);
     }
     return ingestPart(input);
   }
   return ingestRealtime;
 
-  async function ingestPart(input: IngestRealtimeInput): Promise<IngestRealtimeResult> {
+  async function ingestPart(
+    input: IngestRealtimeInput,
+    listed?: Awaited<ReturnType<AccountApi['meters']>>,
+  ): Promise<IngestRealtimeResult> {
     const { key } = input;
     const runId = newRunId();
     const part = input.shard;
@@ -315,7 +326,7 @@ export function makeIngestRealtime(deps: IngestRealtimeDeps) {
 
     let done = 0;
     try {
-      const meters = (await discover(key, input.meters)).filter(
+      const meters = (await discover(key, input.meters, listed)).filter(
         (m) => !part || shardOf(m.meter, part.count) === part.index,
       );
       meterCount = meters.length;

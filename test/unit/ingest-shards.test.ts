@@ -47,7 +47,18 @@ function splitKey(meters: readonly string[], ring: number, realtimeShards?: (ali
   const setNow = (ms: number) => {
     now = ms;
   };
-  return { START, clock, setNow, store, state, ingest, key: { alias: 'large', key: 'MTAxMDoyMDIw' }, locks, acquire };
+  return {
+    START,
+    clock,
+    setNow,
+    ekm,
+    store,
+    state,
+    ingest,
+    key: { alias: 'large', key: 'MTAxMDoyMDIw' },
+    locks,
+    acquire,
+  };
 }
 
 /**
@@ -196,13 +207,15 @@ describe('realtime ingest parts (realtimeShards)', () => {
   it('a run of a split key without a part runs each part in turn under its lease, and waits for a part running from the queue', async () => {
     // Prepare: four meters of one key split in two parts
     const meters = ['000350000900', '000350000901', '000350000902', '000350000903'];
-    const { store, ingest, key, locks, acquire, clock } = splitKey(meters, 50, () => 2);
+    const { ekm, store, ingest, key, locks, acquire, clock } = splitKey(meters, 50, () => 2);
+    const listMeters = jest.spyOn(ekm, 'meters');
     const now = clock.now();
     // Act
     const whole = await ingest({ key });
     // Assess
     expect(locks).toEqual(['ingest-realtime#large#s00of02', 'ingest-realtime#large#s01of02']);
     expect(whole).toMatchObject({ runId: 'run-1,run-2', meters: 4, reads: 4 * 50 });
+    expect(listMeters).toHaveBeenCalledTimes(1); // one Account API call for both parts
     const rows = await visibleRows(store, 'lake/dataset=realtime/');
     expect(rows).toHaveLength(4 * 50);
     expect(whole.objects).toBe(whole.keys.length);
